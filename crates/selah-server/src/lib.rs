@@ -1,0 +1,173 @@
+//! Selah's HTTP server: axum routes (one folder per resource), the middleware stack,
+//! authentication and permission extractors, the audit writer, jobs, health and metrics.
+//!
+//! [`Server::build`] opens the store and starts the background parts; [`Server::run`] serves
+//! until the shutdown future completes, then drains in-flight requests within the configured
+//! grace period, flushes the audit queue and closes the store.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod chat_sessions;
+pub mod error;
+pub mod extract;
+pub mod jobs;
+pub mod observe;
+pub mod state;
+pub mod teams;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use selah_core::Config;
+use selah_store::Store;
+use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::{AppState, Inner};
+
+/// The OpenAPI document's fixed parts; paths come from the routers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Selah API",
+        description = "Offline-first workstation: accounts, permissions, audit, health."
+    ),
+    components(schemas(error::ErrorBody))
+)]
+struct ApiDoc;
+
+/// Every API route with its OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes::router())
+        .merge(admin::router())
+        .merge(teams::router())
+        .merge(chat_sessions::router())
+}
+
+/// The OpenAPI document generated from the code (served at `/api/v1/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// A built server, bound to its address, not yet serving.
+pub struct Server {
+    state: AppState,
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Opens the store (running migrations), starts the audit writer, the jobs and the health
+    /// loop, and binds the listener.
+    pub async fn build(config: Config, data_dir: PathBuf) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let (store, report) = Store::open(config.database_url.expose(), &data_dir)
+            .await
+            .context("cannot open the database")?;
+        if report.from != report.to {
+            tracing::info!(from = report.from, to = report.to, backup = ?report.backup, "database schema upgraded");
+        }
+        let listener = TcpListener::bind(&config.bind).await.with_context(|| {
+            format!(
+                "cannot listen on {} (is another server using the port?)",
+                config.bind
+            )
+        })?;
+        Ok(Self::assemble(config, data_dir, store, listener))
+    }
+
+    fn assemble(config: Config, data_dir: PathBuf, store: Store, listener: TcpListener) -> Self {
+        let state = AppState(Arc::new(Inner {
+            audit: audit::Audit::start(store.clone(), &config),
+            metrics: observe::metrics::Metrics::new(),
+            limiter: observe::rate_limit::RateLimiter::new(&config),
+            login_guard: auth::backoff::LoginGuard::new(&config),
+            jobs: jobs::Jobs::new(),
+            health: observe::health::HealthState::new(),
+            started: Instant::now(),
+            config,
+            data_dir,
+            store,
+        }));
+        let (api, doc) = api_routes().split_for_parts();
+        let doc = Arc::new(doc);
+        let router = Router::new()
+            .merge(api)
+            .route(
+                "/api/v1/openapi.json",
+                axum::routing::get(move || {
+                    let doc = doc.clone();
+                    async move { axum::Json(doc.as_ref().clone()) }
+                }),
+            )
+            .with_state(state.clone());
+        let router = observe::middleware::apply(router, state.clone());
+        Self {
+            state,
+            listener,
+            router,
+        }
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// Shared state, for tests and the CLI.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
+    /// within `http.shutdown_grace_secs`, flushes the audit queue and closes the store.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Server {
+            state,
+            listener,
+            router,
+        } = self;
+        let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let mut stopped = stop_rx.clone();
+        let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        });
+        let mut serving = tokio::spawn(async move { serve.await });
+
+        tokio::select! {
+            res = &mut serving => { res??; }
+            _ = shutdown => {
+                tracing::info!("shutdown requested: finishing in-flight requests");
+                let _ = stop_tx.send(true);
+                match tokio::time::timeout(grace, &mut serving).await {
+                    Ok(res) => { res??; }
+                    Err(_) => {
+                        tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish in time");
+                        serving.abort();
+                    }
+                }
+            }
+        }
+        drop(stop_rx);
+        state.audit.flush_and_stop().await;
+        state.store.close().await;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    }
+}

@@ -1,0 +1,4 @@
+//! HTTP tests against the real server: one test binary, one module per area.
+
+mod common;
+mod smoke;
