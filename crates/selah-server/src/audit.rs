@@ -13,6 +13,12 @@ impl Audit {
         Self {}
     }
 
+    /// Events waiting to be written (reported by `/metrics`). Placeholder until the audit
+    /// writer's queue exists (owner: audit).
+    pub fn queue_depth(&self) -> usize {
+        0
+    }
+
     /// Waits until every queued event is written.
     pub async fn flush_and_stop(&self) {}
 }
