@@ -2,4 +2,5 @@
 
 mod common;
 mod observe;
+mod openapi;
 mod smoke;
