@@ -1,4 +1,5 @@
 //! HTTP tests against the real server: one test binary, one module per area.
 
+mod auth;
 mod common;
 mod smoke;
