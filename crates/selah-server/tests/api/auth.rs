@@ -272,7 +272,7 @@ async fn unknown_user_and_wrong_password_look_the_same() {
 
 #[tokio::test]
 async fn timing_of_unknown_user_matches_wrong_password() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(Db::Sqlite, |c| c.auth.lockout_threshold = 1000).await;
     app.founder().await;
     let c = app.client();
     let attempt = |user: &'static str| {
