@@ -1,5 +1,6 @@
 //! HTTP tests against the real server: one test binary, one module per area.
 
+mod admin_users;
 mod auth;
 mod common;
 mod smoke;
