@@ -180,7 +180,7 @@ async fn administrators_are_created_by_the_stepped_up_founder_only() {
         assert_error(&r, StatusCode::FORBIDDEN, "step_up_required");
     }
     step_up(&founder).await;
-    let r = founder.post(USERS, body("sa", "super_admin")).await;
+    let r = founder.post(USERS, body("sup", "super_admin")).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["user"]["role"], "super_admin");
 }
