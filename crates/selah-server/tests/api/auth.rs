@@ -969,3 +969,58 @@ async fn disabled_users_cannot_log_in_and_lose_their_sessions() {
         .await;
     app.login("alice", USER_PASSWORD).await;
 }
+
+#[tokio::test]
+async fn account_flow_on_postgres() {
+    let app = TestApp::spawn_with(Db::Postgres, |_| {}).await;
+    let founder = app.founder().await;
+    let admin = app.user_with_role(&founder, "adm", "admin").await;
+    let alice = app.user_with_role(&admin, "alice", "member").await;
+    let alice2 = app.login("alice", USER_PASSWORD).await;
+    let sessions = alice.get("/api/v1/auth/sessions").await;
+    assert_eq!(sessions.body["sessions"].as_array().unwrap().len(), 2);
+    let me = alice.get("/api/v1/auth/me").await;
+    assert_eq!(me.status, 200);
+    let id = me.body["user"]["id"].as_str().unwrap().to_string();
+    let r = alice
+        .post(
+            "/api/v1/auth/password",
+            json!({"current_password": USER_PASSWORD, "new_password": "pg-new-password-x"}),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(alice.get("/api/v1/auth/me").await.status, 200);
+    assert_eq!(alice2.get("/api/v1/auth/me").await.status, 401);
+    let r = founder
+        .put(
+            &format!("/api/v1/admin/users/{id}/permissions"),
+            json!({"grants": ["admin.view_audit"], "denials": ["docs.write"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["denials"], json!(["docs.write"]));
+    let r = admin
+        .put(
+            &format!("/api/v1/admin/users/{id}/role"),
+            json!({"role": "guest"}),
+        )
+        .await;
+    assert_eq!(r.body["user"]["role"], "guest");
+    let r = admin
+        .patch(
+            &format!("/api/v1/admin/users/{id}"),
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(alice.get("/api/v1/auth/me").await.status, 401);
+    let r = app
+        .client()
+        .post(
+            LOGIN,
+            json!({"username": "alice", "password": "pg-new-password-x"}),
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "account_disabled");
+    app.stop().await;
+}
