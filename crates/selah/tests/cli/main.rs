@@ -1,0 +1,3 @@
+//! Tests of the `selah` binary: each spawns the real executable with its own data directory.
+
+mod user;
