@@ -92,7 +92,7 @@ impl Server {
             metrics: observe::metrics::Metrics::new(),
             limiter: observe::rate_limit::RateLimiter::new(&config),
             login_guard: auth::backoff::LoginGuard::new(&config),
-            jobs: jobs::Jobs::new(),
+            jobs: jobs::Jobs::new(store.clone(), &config, &data_dir),
             health: observe::health::HealthState::new(),
             started: Instant::now(),
             config,
@@ -166,6 +166,7 @@ impl Server {
             }
         }
         drop(stop_rx);
+        state.jobs.stop().await;
         state.audit.flush_and_stop().await;
         state.store.close().await;
         tracing::info!("stopped cleanly");

@@ -1,4 +1,7 @@
-//! (owner fills this in)
+//! Administration routes.
+
+pub mod audit;
+pub mod cleanup;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -7,4 +10,6 @@ use crate::state::AppState;
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(audit::router())
+        .merge(cleanup::router())
 }
