@@ -111,8 +111,16 @@ impl FilterParams {
             event_type: text("event_type", &self.event_type)?,
             resource_type: text("resource_type", &self.resource_type)?,
             resource_id: text("resource_id", &self.resource_id)?,
-            since_ms: self.since.as_deref().map(|v| parse_time("since", v)).transpose()?,
-            until_ms: self.until.as_deref().map(|v| parse_time("until", v)).transpose()?,
+            since_ms: self
+                .since
+                .as_deref()
+                .map(|v| parse_time("since", v))
+                .transpose()?,
+            until_ms: self
+                .until
+                .as_deref()
+                .map(|v| parse_time("until", v))
+                .transpose()?,
         };
         if let (Some(s), Some(u)) = (filter.since_ms, filter.until_ms)
             && s >= u
@@ -342,7 +350,10 @@ fn csv_stream(
                             // Headers are sent: the only way left to signal failure is to cut
                             // the body short.
                             tracing::error!(error = %e, "audit export failed part way");
-                            Some((Err(std::io::Error::other("export failed")), ExportState::Done))
+                            Some((
+                                Err(std::io::Error::other("export failed")),
+                                ExportState::Done,
+                            ))
                         }
                     }
                 }
@@ -429,7 +440,9 @@ async fn verify(
         .record(
             AuditEvent::new("audit.verified", "verify")
                 .user(auth.user.id())
-                .details(json!({ "ok": r.ok, "checked": r.checked, "first_bad_seq": r.first_bad_seq }))
+                .details(
+                    json!({ "ok": r.ok, "checked": r.checked, "first_bad_seq": r.first_bad_seq }),
+                )
                 .client(&client),
         )
         .await;

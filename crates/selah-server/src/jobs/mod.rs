@@ -161,7 +161,9 @@ impl Jobs {
             Err(_) => (JobStats::new(), Some("the job was cancelled".to_string())),
         };
         match &error {
-            None => tracing::info!(job = name, duration_ms, stats = %serde_json::Value::Object(stats.clone()), "job finished"),
+            None => {
+                tracing::info!(job = name, duration_ms, stats = %serde_json::Value::Object(stats.clone()), "job finished")
+            }
             Some(e) => tracing::error!(job = name, duration_ms, error = %e, "job failed"),
         }
         let stats_text = serde_json::Value::Object(stats.clone()).to_string();

@@ -127,6 +127,9 @@ mod tests {
         assert_eq!((removed, bytes, open), (2, 6, 1));
         assert!(tmp.join("new").exists() && tmp.join("open").exists());
         assert!(!tmp.join("old").exists() && !tmp.join("sub/old2").exists());
-        assert_eq!(sweep(&dir.path().join("none"), Duration::ZERO).unwrap(), (0, 0, 0));
+        assert_eq!(
+            sweep(&dir.path().join("none"), Duration::ZERO).unwrap(),
+            (0, 0, 0)
+        );
     }
 }

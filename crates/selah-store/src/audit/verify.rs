@@ -37,6 +37,8 @@ pub struct VerifyReport {
     pub reason: Option<String>,
     /// Where the live chain starts (the last archived record; seq 0 before any archive).
     pub anchor_seq: i64,
+    /// The anchor's hash (what the last archive file must end with).
+    pub anchor_hash: String,
     /// The newest record according to the head (None when the head is missing).
     pub head_seq: Option<i64>,
 }
@@ -71,6 +73,7 @@ impl Store {
             first_bad_seq: None,
             reason: None,
             anchor_seq: anchor.seq,
+            anchor_hash: anchor.hash.clone(),
             head_seq: head.as_ref().map(|h| h.seq),
         };
 

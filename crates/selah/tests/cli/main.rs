@@ -1,0 +1,3 @@
+//! Process-level tests: the real `selah` binary, run as a child process.
+
+mod audit;
