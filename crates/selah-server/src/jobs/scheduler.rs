@@ -14,10 +14,11 @@ use super::Jobs;
 /// Longest single sleep before the wall clock is consulted again.
 const RECHECK: Duration = Duration::from_secs(600);
 
-/// Seconds from the local time now until `at`.
-fn secs_until(at: TimeOfDay) -> u64 {
-    let now = chrono::Local::now();
-    u64::from(at.secs_until(now.num_seconds_from_midnight()))
+/// How long to sleep when it is `now_secs` past local midnight, and whether the jobs are due
+/// when that sleep ends (otherwise the clock is consulted again).
+fn plan(at: TimeOfDay, now_secs: u32) -> (Duration, bool) {
+    let wait = Duration::from_secs(u64::from(at.secs_until(now_secs)));
+    (wait.min(RECHECK), wait <= RECHECK)
 }
 
 /// Starts the task. `at` is `HH:MM` (validated with the configuration; 02:00 if not).
@@ -32,10 +33,9 @@ pub(super) fn start(
     });
     tokio::spawn(async move {
         loop {
-            let wait = Duration::from_secs(secs_until(at));
-            let due = wait <= RECHECK;
+            let (wait, due) = plan(at, chrono::Local::now().num_seconds_from_midnight());
             tokio::select! {
-                _ = tokio::time::sleep(wait.min(RECHECK)) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = stop.wait_for(|s| *s) => return,
             }
             if due {
@@ -44,4 +44,21 @@ pub(super) fn start(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sleeps_in_bounded_steps_and_runs_at_the_time() {
+        let at = TimeOfDay { hour: 2, minute: 0 };
+        let h = |h: u32, m: u32, s: u32| h * 3600 + m * 60 + s;
+        assert_eq!(plan(at, h(1, 59, 0)), (Duration::from_secs(60), true));
+        assert_eq!(plan(at, h(1, 50, 0)), (Duration::from_secs(600), true));
+        assert_eq!(plan(at, h(1, 0, 0)), (RECHECK, false));
+        // Just run: the next run is a day away, approached in steps.
+        assert_eq!(plan(at, h(2, 0, 0)), (RECHECK, false));
+        assert_eq!(plan(at, h(23, 59, 59)), (RECHECK, false));
+    }
 }

@@ -31,7 +31,12 @@ fn event(i: usize) -> AuditInput {
     AuditInput {
         ts: 1_000 + i as i64,
         user_id: Some(format!("u{}", i % 3)),
-        event_type: if i % 2 == 0 { "test.even" } else { "test.odd" }.into(),
+        event_type: if i.is_multiple_of(2) {
+            "test.even"
+        } else {
+            "test.odd"
+        }
+        .into(),
         action: "create".into(),
         resource_type: Some("thing".into()),
         resource_id: Some(format!("r{i}")),
