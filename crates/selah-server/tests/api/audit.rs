@@ -164,6 +164,24 @@ async fn audit_routes_need_view_audit_and_a_session() {
         assert_error(&guest.get(path).await, StatusCode::FORBIDDEN, "forbidden");
         assert_eq!(admin.get(path).await.status, StatusCode::OK, "{path}");
     }
+    // Documented in the OpenAPI document, with the time formats stated.
+    let doc = app.client().get("/api/v1/openapi.json").await.body;
+    for path in [
+        "/api/v1/admin/audit-log",
+        "/api/v1/admin/audit-log/verify",
+        "/api/v1/admin/audit-log/export.csv",
+        "/api/v1/admin/cleanup",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(
+        doc["paths"]["/api/v1/admin/audit-log"]
+            .to_string()
+            .contains("RFC 3339")
+    );
     // No route writes an arbitrary event.
     let r = admin
         .post("/api/v1/admin/audit-log", json!({"event_type": "forged"}))

@@ -2,10 +2,11 @@
 //! streamed CSV export and chain verification. Reading the log is itself audited
 //! (`audit.viewed`, `audit.exported`, `audit.verified`). There is no route that writes events.
 
+mod csv;
+
 use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use selah_store::Store;
 use selah_store::audit::{AuditFilter, AuditRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -24,8 +25,6 @@ use crate::state::AppState;
 const DEFAULT_LIMIT: u32 = 50;
 /// Largest page size.
 const MAX_LIMIT: u32 = 500;
-/// Records per query while exporting.
-const EXPORT_PAGE: u32 = 500;
 /// Longest accepted filter value.
 const MAX_FILTER_LEN: usize = 256;
 
@@ -185,7 +184,7 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
@@ -274,94 +273,6 @@ async fn list(
     }))
 }
 
-/// The CSV header row.
-const CSV_HEADER: &str = "seq,time,ts_ms,user_id,event_type,action,resource_type,resource_id,details,ip,user_agent,prev_hash,hash\r\n";
-
-/// One CSV cell: quoted when it holds a comma, quote or line break, and prefixed with `'` when
-/// it starts like a spreadsheet formula (`= + - @`, tab, carriage return).
-pub fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
-
-fn csv_row(r: &AuditRecord, out: &mut String) {
-    let e = &r.event;
-    let opt = |v: &Option<String>| csv_cell(v.as_deref().unwrap_or(""));
-    let cells = [
-        r.seq.to_string(),
-        rfc3339(e.ts),
-        e.ts.to_string(),
-        opt(&e.user_id),
-        csv_cell(&e.event_type),
-        csv_cell(&e.action),
-        opt(&e.resource_type),
-        opt(&e.resource_id),
-        opt(&e.details),
-        opt(&e.ip),
-        opt(&e.user_agent),
-        csv_cell(&r.prev_hash),
-        csv_cell(&r.hash),
-    ];
-    out.push_str(&cells.join(","));
-    out.push_str("\r\n");
-}
-
-/// Where a streamed export is.
-enum ExportState {
-    Header,
-    Page(Option<i64>),
-    Done,
-}
-
-/// The CSV body: the header, then one page of records per chunk, newest first, so memory stays
-/// bounded however large the log is.
-fn csv_stream(
-    store: Store,
-    filter: AuditFilter,
-) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
-    futures_util::stream::unfold(ExportState::Header, move |st| {
-        let (store, filter) = (store.clone(), filter.clone());
-        async move {
-            match st {
-                ExportState::Header => Some((Ok(CSV_HEADER.to_string()), ExportState::Page(None))),
-                ExportState::Done => None,
-                ExportState::Page(before) => {
-                    match store.query_audit(&filter, before, EXPORT_PAGE).await {
-                        Ok(page) => {
-                            let mut chunk = String::new();
-                            for r in &page.records {
-                                csv_row(r, &mut chunk);
-                            }
-                            let next = match page.next_before {
-                                Some(b) => ExportState::Page(Some(b)),
-                                None => ExportState::Done,
-                            };
-                            Some((Ok(chunk), next))
-                        }
-                        Err(e) => {
-                            // Headers are sent: the only way left to signal failure is to cut
-                            // the body short.
-                            tracing::error!(error = %e, "audit export failed part way");
-                            Some((
-                                Err(std::io::Error::other("export failed")),
-                                ExportState::Done,
-                            ))
-                        }
-                    }
-                }
-            }
-        }
-    })
-}
-
 /// Exports the matching records as CSV (newest first), streamed.
 #[utoipa::path(
     get, path = "/api/v1/admin/audit-log/export.csv", tag = "audit",
@@ -389,7 +300,7 @@ async fn export_csv(
                 .client(&client),
         )
         .await;
-    let body = Body::from_stream(csv_stream(state.store.clone(), filter));
+    let body = Body::from_stream(csv::stream(state.store.clone(), filter));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
