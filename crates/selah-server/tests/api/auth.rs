@@ -379,6 +379,36 @@ async fn repeated_failures_lock_the_account_from_any_address() {
     assert_eq!(b.post(LOGIN, good).await.status, 200);
 }
 
+/// Simultaneous guesses are judged against the threshold too: a burst gets no more password
+/// checks than a patient attacker would (the rest wait), so back-off cannot be raced.
+#[tokio::test]
+async fn a_burst_of_simultaneous_guesses_gets_no_extra_tries() {
+    let app = lockout_app().await;
+    let founder = app.founder().await;
+    app.user_with_role(&founder, "alice", "member").await;
+    let bad = json!({"username": "alice", "password": "wrong-password-x"});
+    let burst = (0..20).map(|i| {
+        let c = xff_client(&app, &format!("203.0.113.{}", i + 10));
+        let body = bad.clone();
+        async move { c.post(LOGIN, body).await.status }
+    });
+    let statuses = futures_util::future::join_all(burst).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + refused, 20, "{statuses:?}");
+    assert!(
+        checked <= 3,
+        "only the threshold's worth of passwords were checked: {statuses:?}"
+    );
+    assert!(checked >= 1, "{statuses:?}");
+}
+
 #[tokio::test]
 async fn repeated_failures_lock_the_address_for_every_account() {
     let app = lockout_app().await;
