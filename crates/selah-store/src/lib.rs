@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod chat_sessions;
+pub mod invitations;
 pub mod migrate;
 pub mod permissions;
 pub mod scope;
