@@ -1,4 +1,9 @@
 //! HTTP tests against the real server: one test binary, one module per area.
 
+mod chat_sessions;
 mod common;
+mod policy;
+mod scope;
 mod smoke;
+mod team_invitations;
+mod teams;

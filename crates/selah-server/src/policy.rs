@@ -1,0 +1,202 @@
+//! The route × role table: for every route the server serves, what it requires and the status
+//! a probe request gets from each role. `tests/api/policy.rs` walks the whole table against a
+//! running server, and checks that the table and the OpenAPI document list exactly the same
+//! routes, so a route added without a row here fails the build's tests.
+//!
+//! Probes are chosen so that a permitted role gets a deterministic answer that is neither 401
+//! nor 403 (404 for an id that does not exist, 422 for an invalid body) and changes no state a
+//! later probe depends on. The walk goes row by row, each row through the roles in the order of
+//! [`ROLES`]; each role has its own account and session, the founder's stepped up.
+
+use selah_core::Permission;
+
+/// The roles a probe is sent as, in the order of [`Rule::expect`].
+pub const ROLES: [&str; 6] = [
+    "founder",
+    "super_admin",
+    "admin",
+    "member",
+    "guest",
+    "anonymous",
+];
+
+/// What a route requires before it looks at the request itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// A signed-in user who is a member of the team in the path; the team role decides the
+    /// rest (see the route's documentation).
+    TeamMember,
+    /// A permission key, in the request's context (personal or `X-Selah-Team`).
+    Permission(Permission),
+    /// The founder, with a step-up in the last few minutes.
+    FounderStepUp,
+}
+
+/// Whether the probe needs a session of its own (because it ends or alters the session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionUse {
+    /// The role's shared session.
+    Shared,
+    /// A fresh session, signed in just for this probe.
+    Fresh,
+}
+
+/// One route's row.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template as in the OpenAPI document.
+    pub path: &'static str,
+    /// What it requires.
+    pub requires: Requirement,
+    /// The path actually requested (parameters filled in).
+    pub probe: &'static str,
+    /// The JSON body sent, if any.
+    pub body: Option<&'static str>,
+    /// Which session the probe uses.
+    pub session: SessionUse,
+    /// Expected status for founder, super_admin, admin, member, guest, anonymous.
+    pub expect: [u16; 6],
+}
+
+/// An id that exists nowhere.
+pub const NO_ID: &str = "00000000-0000-7000-8000-000000000000";
+
+macro_rules! rule {
+    ($m:literal $p:literal, $req:expr, $probe:literal, $body:expr, $expect:expr) => {
+        rule!($m $p, $req, $probe, $body, $expect, SessionUse::Shared)
+    };
+    ($m:literal $p:literal, $req:expr, $probe:literal, $body:expr, $expect:expr, $s:expr) => {
+        Rule {
+            method: $m,
+            path: $p,
+            requires: $req,
+            probe: $probe,
+            body: $body,
+            session: $s,
+            expect: $expect,
+        }
+    };
+}
+
+use Permission as P;
+use Requirement::*;
+
+/// The table.
+pub const TABLE: &[Rule] = &[
+    // Teams: creating one needs admin.manage_users; the probe's empty name is refused (422).
+    rule!("POST" "/api/v1/teams", Permission(P::AdminManageUsers),
+        "/api/v1/teams", Some(r#"{"name":""}"#), [422, 422, 422, 403, 403, 401]),
+    rule!("GET" "/api/v1/teams", SignedIn,
+        "/api/v1/teams", None, [200, 200, 200, 200, 200, 401]),
+    // Redeeming: a well-formed code for an invitation that does not exist.
+    rule!("POST" "/api/v1/teams/join", SignedIn,
+        "/api/v1/teams/join", Some(r#"{"code":"00000000-0000-7000-8000-000000000000.nosuchsecret"}"#),
+        [404, 404, 404, 404, 404, 401]),
+    // Everything under a team answers 404 to non-members, whatever their global role.
+    rule!("GET" "/api/v1/teams/{id}", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000", None, [404, 404, 404, 404, 404, 401]),
+    rule!("DELETE" "/api/v1/teams/{id}", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000", None, [404, 404, 404, 404, 404, 401]),
+    rule!("GET" "/api/v1/teams/{id}/members", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000/members", None,
+        [404, 404, 404, 404, 404, 401]),
+    rule!("PATCH" "/api/v1/teams/{id}/members/{user_id}", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000/members/00000000-0000-7000-8000-000000000000",
+        Some(r#"{"role":"member"}"#), [404, 404, 404, 404, 404, 401]),
+    rule!("DELETE" "/api/v1/teams/{id}/members/{user_id}", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000/members/00000000-0000-7000-8000-000000000000",
+        None, [404, 404, 404, 404, 404, 401]),
+    rule!("POST" "/api/v1/teams/{id}/invitations", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000/invitations", Some(r#"{"role":"member"}"#),
+        [404, 404, 404, 404, 404, 401]),
+    rule!("GET" "/api/v1/teams/{id}/invitations", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000/invitations", None,
+        [404, 404, 404, 404, 404, 401]),
+    rule!("DELETE" "/api/v1/teams/{id}/invitations/{inv_id}", TeamMember,
+        "/api/v1/teams/00000000-0000-7000-8000-000000000000/invitations/00000000-0000-7000-8000-000000000000",
+        None, [404, 404, 404, 404, 404, 401]),
+    // Chat sessions: guests may use chat but not manage sessions.
+    rule!("POST" "/api/v1/chat/sessions", Permission(P::ChatUse),
+        "/api/v1/chat/sessions", Some(r#"{"title":""}"#), [422, 422, 422, 422, 422, 401]),
+    rule!("GET" "/api/v1/chat/sessions", Permission(P::ChatUse),
+        "/api/v1/chat/sessions", None, [200, 200, 200, 200, 200, 401]),
+    rule!("GET" "/api/v1/chat/sessions/{id}", Permission(P::ChatUse),
+        "/api/v1/chat/sessions/00000000-0000-7000-8000-000000000000", None,
+        [404, 404, 404, 404, 404, 401]),
+    rule!("PATCH" "/api/v1/chat/sessions/{id}", Permission(P::ChatManageSessions),
+        "/api/v1/chat/sessions/00000000-0000-7000-8000-000000000000", Some(r#"{"title":"renamed"}"#),
+        [404, 404, 404, 404, 403, 401]),
+    rule!("DELETE" "/api/v1/chat/sessions/{id}", Permission(P::ChatManageSessions),
+        "/api/v1/chat/sessions/00000000-0000-7000-8000-000000000000", None,
+        [404, 404, 404, 404, 403, 401]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_unique_and_probes_fit_their_templates() {
+        let mut seen = std::collections::HashSet::new();
+        for r in TABLE {
+            assert!(
+                seen.insert((r.method, r.path)),
+                "duplicate row {} {}",
+                r.method,
+                r.path
+            );
+            let (t, p): (Vec<_>, Vec<_>) = (
+                r.path.split('/').collect(),
+                r.probe.split('?').next().unwrap_or("").split('/').collect(),
+            );
+            assert_eq!(t.len(), p.len(), "{} {}", r.method, r.path);
+            for (a, b) in t.iter().zip(&p) {
+                assert!(
+                    a.starts_with('{') || a == b,
+                    "{} {}: probe {}",
+                    r.method,
+                    r.path,
+                    r.probe
+                );
+            }
+            if let Some(b) = r.body {
+                serde_json::from_str::<serde_json::Value>(b).expect("probe body is JSON");
+            }
+        }
+    }
+
+    /// The written statuses agree with the requirement and the role baselines: a role is
+    /// refused (403) exactly when the requirement says it lacks the right, and only anonymous
+    /// callers get 401 (public routes excepted).
+    #[test]
+    fn statuses_agree_with_requirements_and_baselines() {
+        use selah_core::Role;
+        for r in TABLE {
+            let what = format!("{} {}", r.method, r.path);
+            match r.requires {
+                Public => assert_ne!(r.expect[5], 401, "{what} is public"),
+                _ => assert_eq!(r.expect[5], 401, "{what} needs a session"),
+            }
+            for (i, role) in Role::ALL.iter().enumerate() {
+                let allowed = match r.requires {
+                    Public | SignedIn | TeamMember => true,
+                    Permission(p) => role.baseline().contains(&p),
+                    FounderStepUp => *role == Role::Founder,
+                };
+                assert_ne!(r.expect[i], 401, "{what}: {role:?} is signed in");
+                assert_eq!(
+                    r.expect[i] == 403,
+                    !allowed,
+                    "{what}: {role:?} expects {}",
+                    r.expect[i]
+                );
+            }
+        }
+    }
+}
