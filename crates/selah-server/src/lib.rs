@@ -52,6 +52,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(teams::router())
         .merge(chat_sessions::router())
+        .merge(observe::routes::router())
 }
 
 /// The OpenAPI document generated from the code (served at `/api/v1/openapi.json`).
@@ -90,7 +91,7 @@ impl Server {
     fn assemble(config: Config, data_dir: PathBuf, store: Store, listener: TcpListener) -> Self {
         let state = AppState(Arc::new(Inner {
             audit: audit::Audit::start(store.clone(), &config),
-            metrics: observe::metrics::Metrics::new(),
+            metrics: observe::metrics::Metrics::new(&config),
             limiter: observe::rate_limit::RateLimiter::new(&config),
             login_guard: auth::backoff::LoginGuard::new(&config),
             jobs: jobs::Jobs::new(),
@@ -100,6 +101,12 @@ impl Server {
             data_dir,
             store,
         }));
+        // Capabilities register their health checks here (the jobs module adds
+        // `background_jobs` the same way: `state.health.register(...)`).
+        observe::checks::register_builtin(&state.health);
+        if state.config.health.enabled {
+            state.health.start_periodic(&state);
+        }
         let (api, doc) = api_routes().split_for_parts();
         let doc = Arc::new(doc);
         let router = Router::new()
@@ -167,6 +174,7 @@ impl Server {
             }
         }
         drop(stop_rx);
+        state.health.stop();
         state.audit.flush_and_stop().await;
         state.store.close().await;
         tracing::info!("stopped cleanly");

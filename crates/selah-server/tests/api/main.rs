@@ -2,6 +2,8 @@
 
 mod chat_sessions;
 mod common;
+mod observe;
+mod openapi;
 mod policy;
 mod scope;
 mod smoke;
