@@ -32,6 +32,8 @@ pub enum Requirement {
     TeamMember,
     /// A permission key, in the request's context (personal or `X-Selah-Team`).
     Permission(Permission),
+    /// The founder (no step-up needed: this is how one steps up).
+    Founder,
     /// The founder, with a step-up in the last few minutes.
     FounderStepUp,
 }
@@ -89,6 +91,57 @@ use Requirement::*;
 
 /// The table.
 pub const TABLE: &[Rule] = &[
+    // Observability: public, for watchdogs and scrapers.
+    rule!("GET" "/health", Public, "/health", None, [200, 200, 200, 200, 200, 200]),
+    rule!("GET" "/metrics", Public, "/metrics", None, [200, 200, 200, 200, 200, 200]),
+    // Setup: public; once the founder exists it is refused for everyone.
+    rule!("GET" "/api/v1/setup/status", Public,
+        "/api/v1/setup/status", None, [200, 200, 200, 200, 200, 200]),
+    rule!("POST" "/api/v1/setup/founder", Public,
+        "/api/v1/setup/founder", Some(r#"{"username":"another","password":"another-long-password"}"#),
+        [409, 409, 409, 409, 409, 409]),
+    // Login is public; a body without a password is malformed (and counts no failure).
+    rule!("POST" "/api/v1/auth/login", Public,
+        "/api/v1/auth/login", Some(r#"{"username":"founder"}"#), [400, 400, 400, 400, 400, 400]),
+    rule!("POST" "/api/v1/auth/logout", SignedIn,
+        "/api/v1/auth/logout", None, [204, 204, 204, 204, 204, 401], SessionUse::Fresh),
+    rule!("GET" "/api/v1/auth/me", SignedIn,
+        "/api/v1/auth/me", None, [200, 200, 200, 200, 200, 401]),
+    rule!("GET" "/api/v1/auth/sessions", SignedIn,
+        "/api/v1/auth/sessions", None, [200, 200, 200, 200, 200, 401]),
+    rule!("DELETE" "/api/v1/auth/sessions/{id}", SignedIn,
+        "/api/v1/auth/sessions/00000000-0000-7000-8000-000000000000", None,
+        [404, 404, 404, 404, 404, 401]),
+    rule!("GET" "/api/v1/auth/permissions/effective", SignedIn,
+        "/api/v1/auth/permissions/effective", None, [200, 200, 200, 200, 200, 401]),
+    // A body without the new password is malformed: no password is checked or changed.
+    rule!("POST" "/api/v1/auth/password", SignedIn,
+        "/api/v1/auth/password", Some(r#"{"current_password":"x"}"#), [400, 400, 400, 400, 400, 401]),
+    // Step-up is the founder's; the probe carries the test founder's password.
+    rule!("POST" "/api/v1/auth/step-up", Founder,
+        "/api/v1/auth/step-up", Some(r#"{"password":"founder-password-long"}"#),
+        [200, 403, 403, 403, 403, 401]),
+    // User administration: admin.manage_users; per-user overrides are the founder's.
+    rule!("GET" "/api/v1/admin/users", Permission(P::AdminManageUsers),
+        "/api/v1/admin/users", None, [200, 200, 200, 403, 403, 401]),
+    rule!("POST" "/api/v1/admin/users", Permission(P::AdminManageUsers),
+        "/api/v1/admin/users", Some(r#"{"username":"x","password":"long-enough-password","role":"member"}"#),
+        [422, 422, 422, 403, 403, 401]),
+    rule!("GET" "/api/v1/admin/users/{id}", Permission(P::AdminManageUsers),
+        "/api/v1/admin/users/00000000-0000-7000-8000-000000000000", None,
+        [404, 404, 404, 403, 403, 401]),
+    rule!("PATCH" "/api/v1/admin/users/{id}", Permission(P::AdminManageUsers),
+        "/api/v1/admin/users/00000000-0000-7000-8000-000000000000", Some(r#"{"disabled":true}"#),
+        [404, 404, 404, 403, 403, 401]),
+    rule!("PUT" "/api/v1/admin/users/{id}/password", Permission(P::AdminManageUsers),
+        "/api/v1/admin/users/00000000-0000-7000-8000-000000000000/password",
+        Some(r#"{"password":"long-enough-password"}"#), [404, 404, 404, 403, 403, 401]),
+    rule!("PUT" "/api/v1/admin/users/{id}/role", Permission(P::AdminManageUsers),
+        "/api/v1/admin/users/00000000-0000-7000-8000-000000000000/role", Some(r#"{"role":"guest"}"#),
+        [404, 404, 404, 403, 403, 401]),
+    rule!("PUT" "/api/v1/admin/users/{id}/permissions", FounderStepUp,
+        "/api/v1/admin/users/00000000-0000-7000-8000-000000000000/permissions",
+        Some(r#"{"grants":[],"denials":[]}"#), [404, 403, 403, 403, 403, 401]),
     // Teams: creating one needs admin.manage_users; the probe's empty name is refused (422).
     rule!("POST" "/api/v1/teams", Permission(P::AdminManageUsers),
         "/api/v1/teams", Some(r#"{"name":""}"#), [422, 422, 422, 403, 403, 401]),
@@ -187,7 +240,7 @@ mod tests {
                 let allowed = match r.requires {
                     Public | SignedIn | TeamMember => true,
                     Permission(p) => role.baseline().contains(&p),
-                    FounderStepUp => *role == Role::Founder,
+                    Founder | FounderStepUp => *role == Role::Founder,
                 };
                 assert_ne!(r.expect[i], 401, "{what}: {role:?} is signed in");
                 assert_eq!(

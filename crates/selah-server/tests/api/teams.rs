@@ -303,3 +303,17 @@ async fn concurrent_demotions_keep_an_owner_on_sqlite() {
 async fn concurrent_demotions_keep_an_owner_on_postgres() {
     concurrent_demotions(Db::Postgres).await;
 }
+
+#[tokio::test]
+async fn me_lists_my_teams_with_my_role() {
+    let app = TestApp::spawn().await;
+    let founder = app.founder().await;
+    let me = founder.get("/api/v1/auth/me").await;
+    assert_eq!(me.body["teams"], json!([]));
+    let team = new_team(&founder, "Ops").await;
+    let me = founder.get("/api/v1/auth/me").await;
+    assert_eq!(me.body["teams"][0]["id"], json!(team));
+    assert_eq!(me.body["teams"][0]["role"], "owner");
+    let member = app.user_with_role(&founder, "mia", "member").await;
+    assert_eq!(member.get("/api/v1/auth/me").await.body["teams"], json!([]));
+}
