@@ -53,8 +53,10 @@ pub struct TestApp {
 /// The configuration tests start from: a free port, no rate limits (tests that check them turn
 /// them on), logs not written to files, a short shutdown grace.
 pub fn test_config() -> Config {
-    let mut c = Config::default();
-    c.bind = "127.0.0.1:0".into();
+    let mut c = Config {
+        bind: "127.0.0.1:0".into(),
+        ..Config::default()
+    };
     c.rate_limit.enabled = false;
     c.log.to_file = false;
     c.http.shutdown_grace_secs = 5;
