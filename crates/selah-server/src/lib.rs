@@ -94,16 +94,16 @@ impl Server {
             metrics: observe::metrics::Metrics::new(&config),
             limiter: observe::rate_limit::RateLimiter::new(&config),
             login_guard: auth::backoff::LoginGuard::new(&config),
-            jobs: jobs::Jobs::new(),
+            jobs: jobs::Jobs::new(store.clone(), &config, &data_dir),
             health: observe::health::HealthState::new(),
             started: Instant::now(),
             config,
             data_dir,
             store,
         }));
-        // Capabilities register their health checks here (the jobs module adds
-        // `background_jobs` the same way: `state.health.register(...)`).
+        // Capabilities register their health checks here.
         observe::checks::register_builtin(&state.health);
+        state.health.register(jobs::health::BackgroundJobsCheck);
         if state.config.health.enabled {
             state.health.start_periodic(&state);
         }
@@ -174,6 +174,7 @@ impl Server {
             }
         }
         drop(stop_rx);
+        state.jobs.stop().await;
         state.health.stop();
         state.audit.flush_and_stop().await;
         state.store.close().await;

@@ -142,6 +142,17 @@ pub const TABLE: &[Rule] = &[
     rule!("PUT" "/api/v1/admin/users/{id}/permissions", FounderStepUp,
         "/api/v1/admin/users/00000000-0000-7000-8000-000000000000/permissions",
         Some(r#"{"grants":[],"denials":[]}"#), [404, 403, 403, 403, 403, 401]),
+    // Audit log: admin.view_audit. Reading it changes nothing the later probes depend on.
+    rule!("GET" "/api/v1/admin/audit-log", Permission(P::AdminViewAudit),
+        "/api/v1/admin/audit-log?limit=5", None, [200, 200, 200, 403, 403, 401]),
+    rule!("GET" "/api/v1/admin/audit-log/export.csv", Permission(P::AdminViewAudit),
+        "/api/v1/admin/audit-log/export.csv", None, [200, 200, 200, 403, 403, 401]),
+    rule!("GET" "/api/v1/admin/audit-log/verify", Permission(P::AdminViewAudit),
+        "/api/v1/admin/audit-log/verify", None, [200, 200, 200, 403, 403, 401]),
+    // Cleanup runs the jobs (temp files, expired sessions, old audit records): the probe
+    // accounts' sessions are fresh, so they survive it.
+    rule!("POST" "/api/v1/admin/cleanup", Permission(P::AdminCleanup),
+        "/api/v1/admin/cleanup", None, [200, 200, 200, 403, 403, 401]),
     // Teams: creating one needs admin.manage_users; the probe's empty name is refused (422).
     rule!("POST" "/api/v1/teams", Permission(P::AdminManageUsers),
         "/api/v1/teams", Some(r#"{"name":""}"#), [422, 422, 422, 403, 403, 401]),

@@ -166,13 +166,21 @@ impl TestApp {
     }
 
     /// Creates a user with a role (as the founder client `admin`) and signs them in.
+    /// Creating an administrator needs the founder's step-up: when the server asks for it,
+    /// the founder's password is re-entered on `admin`'s session and the creation retried.
     pub async fn user_with_role(&self, admin: &Api, username: &str, role: &str) -> Api {
-        let r = admin
-            .post(
-                "/api/v1/admin/users",
-                json!({"username": username, "password": USER_PASSWORD, "role": role}),
-            )
-            .await;
+        let body = json!({"username": username, "password": USER_PASSWORD, "role": role});
+        let mut r = admin.post("/api/v1/admin/users", body.clone()).await;
+        if r.status == StatusCode::FORBIDDEN && r.body["error"]["code"] == "step_up_required" {
+            let s = admin
+                .post(
+                    "/api/v1/auth/step-up",
+                    json!({"password": FOUNDER_PASSWORD}),
+                )
+                .await;
+            assert_eq!(s.status, StatusCode::OK, "step-up: {:?}", s.body);
+            r = admin.post("/api/v1/admin/users", body).await;
+        }
         assert_eq!(
             r.status,
             StatusCode::CREATED,
