@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod observe;
+pub mod policy;
 pub mod state;
 pub mod teams;
 

@@ -3,8 +3,13 @@
 mod admin_users;
 mod audit;
 mod auth;
+mod chat_sessions;
 mod common;
 mod jobs;
 mod observe;
 mod openapi;
+mod policy;
+mod scope;
 mod smoke;
+mod team_invitations;
+mod teams;
