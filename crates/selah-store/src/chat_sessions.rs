@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use crate::scope::{self, Scope};
 use crate::{Result, Store, StoreError, new_id, now_ms};
 
-/// A chat session (its messages arrive with the chat capability).
+/// A chat session (its messages, summary and activity time live in [`crate::chat_messages`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatSession {
     /// Opaque id.
@@ -98,8 +98,8 @@ impl Store {
             updated_at: now,
         };
         let n = sqlx::query(
-            "INSERT INTO chat_sessions (id, owner_id, team_id, title, archived, created_at, updated_at) \
-             SELECT $1, $2, $3, $4, 0, $5, $5 WHERE $3 IS NULL \
+            "INSERT INTO chat_sessions (id, owner_id, team_id, title, archived, created_at, updated_at, last_activity_at) \
+             SELECT $1, $2, $3, $4, 0, $5, $5, $5 WHERE $3 IS NULL \
                OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = $3 AND m.user_id = $2)",
         )
         .bind(&s.id)
@@ -180,6 +180,34 @@ impl Store {
             .await?;
         tx.commit().await?;
         from_row(&row).map(Some)
+    }
+
+    /// Sets (Some) or clears (None: back to the default) the model a session's next messages
+    /// use, and returns the session; None when it is not in the scope.
+    pub async fn set_chat_session_model(
+        &self,
+        scope: &Scope,
+        id: &str,
+        model: Option<&str>,
+    ) -> Result<Option<ChatSession>> {
+        let sql = format!(
+            "UPDATE chat_sessions SET active_model = $1, updated_at = $2 \
+             WHERE id IN (SELECT t.id FROM chat_sessions t WHERE t.id = $3 AND {})",
+            scope::condition(4)
+        );
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(model)
+            .bind(now_ms())
+            .bind(id)
+            .bind(scope.user_id())
+            .bind(scope.team_id())
+            .execute(self.writer())
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Ok(None);
+        }
+        self.chat_session(scope, id).await
     }
 
     /// Deletes a session in the scope. False when it is not in the scope.

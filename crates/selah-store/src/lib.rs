@@ -7,6 +7,8 @@
 //! [`Scope`] and never returns rows of another scope.
 
 pub mod audit;
+pub mod chat_messages;
+pub mod chat_preferences;
 pub mod chat_sessions;
 pub mod invitations;
 pub mod jobs;
