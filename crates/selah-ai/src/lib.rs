@@ -2,6 +2,7 @@
 //! (local files, Ollama's store, remote Ollama and OpenAI-compatible servers), hot slots and the
 //! memory-fit guard, the per-model queue, and the context builder.
 
+pub mod context;
 pub mod types;
 
 pub use types::*;
