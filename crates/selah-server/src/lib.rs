@@ -79,6 +79,14 @@ impl Server {
         if report.from != report.to {
             tracing::info!(from = report.from, to = report.to, backup = ?report.backup, "database schema upgraded");
         }
+        // Replies that were being written when the last process died keep their text.
+        let interrupted = store
+            .mark_interrupted_replies()
+            .await
+            .context("cannot mark interrupted chat replies")?;
+        if interrupted > 0 {
+            tracing::info!(interrupted, "kept interrupted chat replies, marked incomplete");
+        }
         let listener = TcpListener::bind(&config.bind).await.with_context(|| {
             format!(
                 "cannot listen on {} (is another server using the port?)",
@@ -96,6 +104,7 @@ impl Server {
             login_guard: auth::backoff::LoginGuard::new(&config),
             jobs: jobs::Jobs::new(store.clone(), &config, &data_dir),
             health: observe::health::HealthState::new(),
+            replies: chat_sessions::reply::Replies::default(),
             started: Instant::now(),
             config,
             data_dir,

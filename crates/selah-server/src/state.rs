@@ -38,6 +38,8 @@ pub struct Inner {
     pub jobs: Jobs,
     /// Cached health report.
     pub health: HealthState,
+    /// Chat replies being written, one per session.
+    pub replies: crate::chat_sessions::reply::Replies,
     /// When the process started serving.
     pub started: Instant,
 }

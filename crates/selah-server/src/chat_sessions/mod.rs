@@ -3,6 +3,19 @@
 //! session of another scope: such a session answers 404, never 403, so its existence does not
 //! leak. Creating, listing and reading need `chat.use`; renaming, archiving and deleting need
 //! `chat.manage_sessions`. Deletions are audited.
+//!
+//! Submodules: [`messages`] (send with a streamed reply, list, stop, regenerate), [`tokens`]
+//! (token meter, model switch), [`preferences`], [`compat`] (OpenAI-compatible endpoints),
+//! and their parts: [`params`], [`prompt`] (context building and rolling summaries),
+//! [`reply`] (the reply writer).
+
+pub mod compat;
+pub mod messages;
+pub mod params;
+pub mod preferences;
+pub mod prompt;
+pub mod reply;
+pub mod tokens;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,6 +38,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_session, list_sessions))
         .routes(routes!(get_session, update_session, delete_session))
+        .merge(messages::router())
+        .merge(tokens::router())
+        .merge(preferences::router())
+        .merge(compat::router())
 }
 
 /// Title given when none is sent.

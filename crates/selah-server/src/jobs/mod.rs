@@ -6,9 +6,10 @@
 //! a `job_runs` row per job with its duration and statistics or error. Runs never overlap: a
 //! scheduled run and an on-demand one take turns.
 //!
-//! Jobs now: `temp_files`, `expired_sessions`, `audit_archive`.
+//! Jobs now: `temp_files`, `expired_sessions`, `audit_archive`, `chat_archive`.
 
 mod builtin;
+mod chat_archive;
 pub mod health;
 mod scheduler;
 mod temp_files;
@@ -27,6 +28,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use builtin::{AuditArchive, ExpiredSessions};
+pub use chat_archive::ChatArchive;
 pub use temp_files::TempFiles;
 
 /// A job's statistics: a JSON object such as `{"removed": 3, "bytes": 1024}`.
@@ -103,6 +105,7 @@ impl Jobs {
         jobs.register(TempFiles);
         jobs.register(ExpiredSessions);
         jobs.register(AuditArchive);
+        jobs.register(ChatArchive);
         let handle = scheduler::start(
             jobs.clone(),
             &config.jobs.cleanup_at,
