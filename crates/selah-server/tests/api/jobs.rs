@@ -264,6 +264,7 @@ async fn a_failing_job_does_not_stop_the_others_and_degrades_health() {
             "temp_files",
             "expired_sessions",
             "audit_archive",
+            "chat_archive",
             "failing",
             "panicking",
             "after_failures"
