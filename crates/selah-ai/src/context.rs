@@ -25,6 +25,9 @@ use crate::{AiError, ChatMessage, ChatRole};
 pub const CUT_MARKER: &str = "[…earlier part cut…] ";
 /// Marker put where the system part was cut.
 pub const HEAD_CUT_MARKER: &str = " […]";
+/// Tokens kept, beyond the summary's own, for its heading and for the few tokens a text can
+/// gain when counted again after generation.
+const SUMMARY_FRAMING: usize = 16;
 
 /// The model's tokenizer and chat template.
 pub trait Tokenizer: Sync {
@@ -173,7 +176,7 @@ pub async fn build_context<T: Tokenizer>(
         let mut extra = 0;
         if first > covered {
             // A new summary will be written: keep room for its growth.
-            extra = req.summary_reserve.saturating_sub(head.summary_tokens);
+            extra = (req.summary_reserve + SUMMARY_FRAMING).saturating_sub(head.summary_tokens);
             first = fit(tok, req.history, &content_tokens, &head, budget.saturating_sub(extra)).await?;
         }
         (head, first, extra)
