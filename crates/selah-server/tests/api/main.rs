@@ -3,8 +3,11 @@
 mod admin_users;
 mod audit;
 mod auth;
+mod chat_context;
+mod chat_messages;
 mod chat_sessions;
 mod common;
+mod compat;
 mod jobs;
 mod observe;
 mod openapi;
