@@ -11,13 +11,18 @@
 //! model write it, stores it, and builds again. The builder itself does no I/O beyond the
 //! [`Tokenizer`], so it is tested with the real SmolLM2 tokenizer over random histories.
 
+mod cut;
 mod retrieval;
+mod summary;
 
 use std::future::Future;
 
 use serde::Serialize;
 
 pub use retrieval::{NoRetriever, Passage, RetrievalScope, RetrieveFuture, Retriever};
+pub use summary::summary_prompt;
+
+use cut::{cut_end, cut_to_fit};
 
 use crate::{AiError, ChatMessage, ChatRole};
 
@@ -177,7 +182,14 @@ pub async fn build_context<T: Tokenizer>(
         if first > covered {
             // A new summary will be written: keep room for its growth.
             extra = (req.summary_reserve + SUMMARY_FRAMING).saturating_sub(head.summary_tokens);
-            first = fit(tok, req.history, &content_tokens, &head, budget.saturating_sub(extra)).await?;
+            first = fit(
+                tok,
+                req.history,
+                &content_tokens,
+                &head,
+                budget.saturating_sub(extra),
+            )
+            .await?;
         }
         (head, first, extra)
     };
@@ -376,97 +388,4 @@ async fn fit<T: Tokenizer>(
         }
     }
     Ok(lo)
-}
-
-/// Replaces the last message's content with the longest end of `text` (after [`CUT_MARKER`])
-/// whose rendering fits `limit`. Returns the bytes kept and the final rendered count.
-async fn cut_to_fit<T: Tokenizer>(
-    tok: &T,
-    messages: &mut [ChatMessage],
-    text: &str,
-    limit: usize,
-) -> Result<(usize, usize), AiError> {
-    let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
-    let idx = messages.len() - 1;
-    let set = |messages: &mut [ChatMessage], start: usize| {
-        messages[idx].content = if start == 0 {
-            text.to_string()
-        } else {
-            format!("{CUT_MARKER}{}", &text[start..])
-        };
-    };
-    // Smallest cut point whose rendering fits (later cut points keep less text).
-    let (mut lo, mut hi) = (1.min(starts.len() - 1), starts.len() - 1);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        set(messages, starts[mid]);
-        if render_count(tok, messages).await? <= limit {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    set(messages, starts[lo]);
-    let n = render_count(tok, messages).await?;
-    Ok((text.len() - starts[lo], n))
-}
-
-/// The longest start of `text` (followed by [`HEAD_CUT_MARKER`]) whose rendering as a system
-/// message fits `cap`.
-async fn cut_end<T: Tokenizer>(tok: &T, text: &str, cap: usize) -> Result<String, AiError> {
-    let ends: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    let with = |end: usize| format!("{}{HEAD_CUT_MARKER}", &text[..end]);
-    let (mut lo, mut hi) = (0, ends.len().saturating_sub(1));
-    // Largest end that fits; cost grows with the end.
-    while lo < hi {
-        let mid = lo + (hi - lo).div_ceil(2);
-        if render_count(tok, &[system(&with(ends[mid]))]).await? <= cap {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    Ok(with(ends.get(lo).copied().unwrap_or(0)))
-}
-
-/// The prompt that asks the model to fold `messages` into `previous`, as chat messages. The
-/// transcript is cut from its start to `max_chars` so the request itself stays small.
-pub fn summary_prompt(
-    previous: Option<&str>,
-    messages: &[HistoryMessage],
-    max_chars: usize,
-) -> Vec<ChatMessage> {
-    let mut transcript = String::new();
-    for m in messages {
-        transcript.push_str(m.role.as_str());
-        transcript.push_str(": ");
-        transcript.push_str(m.content.trim());
-        transcript.push('\n');
-    }
-    if transcript.len() > max_chars {
-        let mut start = transcript.len() - max_chars;
-        while !transcript.is_char_boundary(start) {
-            start += 1;
-        }
-        transcript = format!("{CUT_MARKER}{}", &transcript[start..]);
-    }
-    let mut user = String::new();
-    if let Some(p) = previous.filter(|p| !p.trim().is_empty()) {
-        user.push_str("Summary so far:\n");
-        user.push_str(p.trim());
-        user.push_str("\n\n");
-    }
-    user.push_str("Conversation to add:\n");
-    user.push_str(&transcript);
-    user.push_str("\nWrite the updated summary.");
-    vec![
-        system(
-            "You keep a short running summary of a conversation. Keep names, facts, decisions \
-             and open questions; drop small talk. Answer with the summary only, in a few sentences.",
-        ),
-        ChatMessage {
-            role: ChatRole::User,
-            content: user,
-        },
-    ]
 }

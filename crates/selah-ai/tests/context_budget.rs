@@ -75,7 +75,11 @@ fn history() -> impl Strategy<Value = Vec<HistoryMessage>> {
             .enumerate()
             .map(|(i, content)| HistoryMessage {
                 id: format!("m{i:04}"),
-                role: if i % 2 == 0 { ChatRole::User } else { ChatRole::Assistant },
+                role: if i % 2 == 0 {
+                    ChatRole::User
+                } else {
+                    ChatRole::Assistant
+                },
                 content,
             })
             .collect()
@@ -105,23 +109,25 @@ fn case() -> impl Strategy<Value = Case> {
         0usize..100,
         0usize..128,
     )
-        .prop_map(|(system, prefs, passages, summary, history, window, reserve_pct, summary_reserve)| {
-            let summary = summary.map(|(t, i)| (t, i.index(history.len())));
-            Case {
-                system,
-                prefs,
-                passages: passages
-                    .into_iter()
-                    .map(|(source, text)| Passage { source, text })
-                    .collect(),
-                summary,
-                // The reserve leaves at least 160 tokens: room for the template itself.
-                reserve: (window - 160) * reserve_pct / 100,
-                history,
-                window,
-                summary_reserve,
-            }
-        })
+        .prop_map(
+            |(system, prefs, passages, summary, history, window, reserve_pct, summary_reserve)| {
+                let summary = summary.map(|(t, i)| (t, i.index(history.len())));
+                Case {
+                    system,
+                    prefs,
+                    passages: passages
+                        .into_iter()
+                        .map(|(source, text)| Passage { source, text })
+                        .collect(),
+                    summary,
+                    // The reserve leaves at least 160 tokens: room for the template itself.
+                    reserve: (window - 160) * reserve_pct / 100,
+                    history,
+                    window,
+                    summary_reserve,
+                }
+            },
+        )
 }
 
 proptest! {
@@ -189,7 +195,11 @@ fn short_history_is_sent_whole() {
         .enumerate()
         .map(|(i, t)| HistoryMessage {
             id: i.to_string(),
-            role: if i % 2 == 0 { ChatRole::User } else { ChatRole::Assistant },
+            role: if i % 2 == 0 {
+                ChatRole::User
+            } else {
+                ChatRole::Assistant
+            },
             content: t.to_string(),
         })
         .collect();
@@ -209,7 +219,10 @@ fn short_history_is_sent_whole() {
     assert!(built.summary_needed.is_none());
     assert_eq!(built.messages.len(), 4);
     assert_eq!(built.messages[0].role, ChatRole::System);
-    assert!(built.messages[0].content.contains("Be brief.") && built.messages[0].content.contains("tone: friendly"));
+    assert!(
+        built.messages[0].content.contains("Be brief.")
+            && built.messages[0].content.contains("tone: friendly")
+    );
     let expected = model()
         .count_tokens(&model().render_chat(&built.messages).unwrap())
         .unwrap();

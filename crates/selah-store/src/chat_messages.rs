@@ -173,11 +173,13 @@ impl Store {
         if n == 0 {
             return Ok(None);
         }
-        sqlx::query("UPDATE chat_sessions SET last_activity_at = $1, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(session_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE chat_sessions SET last_activity_at = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Some(row))
     }
@@ -278,7 +280,10 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(self.reader())
             .await?;
-        rows.iter().map(from_row).collect::<Result<Vec<_>>>().map(Some)
+        rows.iter()
+            .map(from_row)
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 
     /// All of a session's messages, oldest first (for building a prompt or counting tokens).
@@ -334,7 +339,9 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let text: Option<String> = row.try_get("summary")?;
         let through: Option<String> = row.try_get("summary_through")?;
-        Ok(text.zip(through).map(|(text, through)| SessionSummary { text, through }))
+        Ok(text
+            .zip(through)
+            .map(|(text, through)| SessionSummary { text, through }))
     }
 
     /// Stores (Some) or clears (None) the session's rolling summary. False when the session is

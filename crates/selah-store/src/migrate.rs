@@ -29,10 +29,7 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[
-    migration!(1, "0001_foundation"),
-    migration!(3, "0003_chat"),
-];
+const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation"), migration!(3, "0003_chat")];
 
 /// The newest schema version this binary knows.
 pub const MIGRATIONS_KNOWN: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;

@@ -27,7 +27,8 @@ pub struct RetrievalScope {
 }
 
 /// The future a retrieval returns.
-pub type RetrieveFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Passage>, AiError>> + Send + 'a>>;
+pub type RetrieveFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Passage>, AiError>> + Send + 'a>>;
 
 /// Finds passages relevant to a query, most relevant first, at most `limit`.
 pub trait Retriever: Send + Sync {
