@@ -600,3 +600,27 @@ mod tests {
         assert!(!format!("{:?}", l.config).contains("hunter2"));
     }
 }
+
+#[cfg(test)]
+mod readme_tests {
+    use super::*;
+
+    /// The README's configuration table names every key and its environment variable.
+    #[test]
+    fn readme_lists_every_key() {
+        let readme = include_str!("../../../README.md");
+        let mut known = Vec::new();
+        leaves(&Value::try_from(Config::default()).unwrap(), "", &mut known);
+        for (path, _) in known {
+            assert!(
+                readme.contains(&format!("| `{path}` |")),
+                "README lacks a row for `{path}`"
+            );
+            assert!(
+                readme.contains(&env_name(&path)),
+                "README lacks {}",
+                env_name(&path)
+            );
+        }
+    }
+}

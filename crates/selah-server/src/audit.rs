@@ -1,18 +1,147 @@
-//! The audit log's write path (owner: audit).
+//! The audit log's write path and the small API every capability uses to record its events.
+//!
+//! `Audit::record` puts an event on a bounded queue and returns; one writer task drains the
+//! queue in batches into the hash-chained table. When the queue is full, `record` waits
+//! (back-pressure): an event is never dropped. On shutdown the queue is drained before the
+//! store closes. There is deliberately no endpoint that records an arbitrary event.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use selah_core::Config;
 use selah_store::Store;
+use selah_store::audit::AuditInput;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
-/// Handle for recording audit events.
-#[derive(Clone)]
-pub struct Audit {}
+use crate::observe::client::ClientInfo;
 
-impl Audit {
-    /// Starts the writer.
-    pub fn start(_store: Store, _config: &Config) -> Self {
-        Self {}
+/// An event under construction: `AuditEvent::new("team.member_added", "create").user(id)…`.
+#[derive(Debug, Clone)]
+pub struct AuditEvent(AuditInput);
+
+impl AuditEvent {
+    /// A new event of a dotted type (`auth.login`) and an action (`create`, `delete`, `login`).
+    pub fn new(event_type: &str, action: &str) -> Self {
+        AuditEvent(AuditInput {
+            ts: selah_store::now_ms(),
+            event_type: event_type.to_string(),
+            action: action.to_string(),
+            ..Default::default()
+        })
     }
 
-    /// Waits until every queued event is written.
-    pub async fn flush_and_stop(&self) {}
+    /// Who acted.
+    pub fn user(mut self, user_id: &str) -> Self {
+        self.0.user_id = Some(user_id.to_string());
+        self
+    }
+
+    /// What was acted on.
+    pub fn resource(mut self, kind: &str, id: &str) -> Self {
+        self.0.resource_type = Some(kind.to_string());
+        self.0.resource_id = Some(id.to_string());
+        self
+    }
+
+    /// Extra facts as a JSON object. Never put secrets or user content here.
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.0.details = Some(details.to_string());
+        self
+    }
+
+    /// The client's address and user agent.
+    pub fn client(mut self, client: &ClientInfo) -> Self {
+        self.0.ip = Some(client.ip.to_string());
+        self.0.user_agent = client.user_agent.clone();
+        self
+    }
+}
+
+enum Msg {
+    Event(AuditInput),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Handle for recording audit events. Cheap to clone.
+#[derive(Clone)]
+pub struct Audit {
+    tx: mpsc::Sender<Msg>,
+    depth: Arc<AtomicUsize>,
+    writer: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Audit {
+    /// Starts the writer task.
+    pub fn start(store: Store, config: &Config) -> Self {
+        let (tx, rx) = mpsc::channel(config.audit.queue_capacity.max(1));
+        let depth = Arc::new(AtomicUsize::new(0));
+        let handle = tokio::spawn(writer(store, rx, depth.clone()));
+        Self {
+            tx,
+            depth,
+            writer: Arc::new(Mutex::new(Some(handle))),
+        }
+    }
+
+    /// Queues an event, waiting while the queue is full.
+    pub async fn record(&self, event: AuditEvent) {
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(Msg::Event(event.0)).await.is_err() {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            tracing::error!("audit writer has stopped; event not recorded");
+        }
+    }
+
+    /// Events queued but not yet written.
+    pub fn queue_depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every event queued before this call is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Drains the queue and stops the writer (at shutdown, before the store closes).
+    pub async fn flush_and_stop(&self) {
+        self.flush().await;
+        if let Some(handle) = self.writer.lock().await.take() {
+            handle.abort();
+            let _ = handle.await;
+        }
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Msg>, depth: Arc<AtomicUsize>) {
+    let mut batch = Vec::new();
+    let mut waiters = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Event(e) => batch.push(e),
+                Msg::Flush(w) => waiters.push(w),
+            }
+            if batch.len() < 256 {
+                next = rx.try_recv().ok();
+            }
+        }
+        // A failed write is retried with a pause rather than dropped: the events stay in the
+        // batch, and callers see back-pressure once the queue fills.
+        let mut delay = Duration::from_millis(50);
+        while let Err(e) = store.append_audit(&batch).await {
+            tracing::error!(error = %e, pending = batch.len(), "audit write failed; retrying");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+        depth.fetch_sub(batch.len(), Ordering::Relaxed);
+        batch.clear();
+        for w in waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
 }

@@ -94,12 +94,13 @@ impl ApiError {
     /// The HTTP status for a code.
     pub fn status(code: ErrorCode) -> StatusCode {
         match code {
-            ErrorCode::BadRequest | ErrorCode::CsrfMissing => StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
             ErrorCode::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden | ErrorCode::StepUpRequired | ErrorCode::AccountDisabled => {
-                StatusCode::FORBIDDEN
-            }
+            ErrorCode::Forbidden
+            | ErrorCode::CsrfMissing
+            | ErrorCode::StepUpRequired
+            | ErrorCode::AccountDisabled => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

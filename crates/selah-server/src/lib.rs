@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod chat_sessions;
 pub mod error;
 pub mod extract;

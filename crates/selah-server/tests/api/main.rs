@@ -1,4 +1,5 @@
 //! HTTP tests against the real server: one test binary, one module per area.
 
 mod common;
+mod openapi;
 mod smoke;

@@ -1,0 +1,44 @@
+//! The OpenAPI document is generated from the code; the committed copy in `docs/openapi.json`
+//! must match it, so API changes are visible in review. `make openapi` rewrites the copy.
+
+use crate::common::*;
+
+fn committed_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json")
+}
+
+#[test]
+fn openapi_document_is_committed_and_current() {
+    let generated = serde_json::to_string_pretty(&selah_server::openapi()).unwrap() + "\n";
+    let path = committed_path();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/openapi.json differs from the API the code serves; run `make openapi` and commit the result"
+    );
+}
+
+#[tokio::test]
+async fn served_document_equals_the_generated_one() {
+    let app = TestApp::spawn().await;
+    let r = app.client().get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body,
+        serde_json::to_value(selah_server::openapi()).unwrap()
+    );
+    for (path, item) in r.body["paths"].as_object().unwrap() {
+        assert!(
+            path.starts_with("/api/v1/") || path == "/health" || path == "/metrics",
+            "{path}"
+        );
+        assert!(
+            item.as_object().is_some_and(|m| !m.is_empty()),
+            "{path} has no operations"
+        );
+    }
+}
