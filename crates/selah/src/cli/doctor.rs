@@ -138,7 +138,11 @@ fn data_dir_check(dir: &Path) -> Outcome {
     };
     if !parent.is_dir() {
         return Outcome::Fail(
-            format!("{} cannot be created: {} is a file", dir.display(), parent.display()),
+            format!(
+                "{} cannot be created: {} is a file",
+                dir.display(),
+                parent.display()
+            ),
             "choose another --data-dir".into(),
         );
     }
@@ -212,10 +216,7 @@ async fn database_check(config: &Config, data_dir: &Path) -> Outcome {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return Outcome::Fail(format!("{what} does not open ({e})"), fix_open.into()),
         Err(_) => {
-            return Outcome::Fail(
-                format!("{what} did not answer within 5 s"),
-                fix_open.into(),
-            );
+            return Outcome::Fail(format!("{what} did not answer within 5 s"), fix_open.into());
         }
     };
     let version = schema_version(&mut conn, postgres).await;
@@ -227,9 +228,7 @@ async fn database_check(config: &Config, data_dir: &Path) -> Outcome {
             fix_open.into(),
         ),
         Ok(v) if v > known => Outcome::Fail(
-            format!(
-                "{what} is at schema version {v}, newer than this Selah knows ({known})"
-            ),
+            format!("{what} is at schema version {v}, newer than this Selah knows ({known})"),
             "upgrade Selah, or restore the copy in <data>/backups made before the upgrade".into(),
         ),
         Ok(0) => Outcome::Pass(format!(
@@ -301,9 +300,8 @@ fn disk_check(data_dir: &Path, min_mb: u64) -> Outcome {
     };
     let free_mb = disk.available_space() / (1024 * 1024);
     let what = format!("{free_mb} MiB free on {}", disk.mount_point().display());
-    let fix = format!(
-        "free some space or move the data directory (health.min_free_disk_mb = {min_mb})"
-    );
+    let fix =
+        format!("free some space or move the data directory (health.min_free_disk_mb = {min_mb})");
     if free_mb < min_mb / 10 {
         Outcome::Fail(what, fix)
     } else if free_mb < min_mb {
@@ -321,8 +319,14 @@ mod tests {
     fn a_missing_directory_under_a_writable_parent_passes() {
         let tmp = tempfile::tempdir().unwrap();
         let out = data_dir_check(&tmp.path().join("a/b"));
-        assert!(matches!(out, Outcome::Pass(ref s) if s.contains("will be created")), "{out:?}");
-        assert!(!tmp.path().join("a").exists(), "doctor must not create anything");
+        assert!(
+            matches!(out, Outcome::Pass(ref s) if s.contains("will be created")),
+            "{out:?}"
+        );
+        assert!(
+            !tmp.path().join("a").exists(),
+            "doctor must not create anything"
+        );
     }
 
     #[test]
@@ -331,14 +335,20 @@ mod tests {
         let file = tmp.path().join("f");
         std::fs::write(&file, "x").unwrap();
         assert!(matches!(data_dir_check(&file), Outcome::Fail(..)));
-        assert!(matches!(data_dir_check(&file.join("sub")), Outcome::Fail(..)));
+        assert!(matches!(
+            data_dir_check(&file.join("sub")),
+            Outcome::Fail(..)
+        ));
     }
 
     #[test]
     fn disk_thresholds_follow_the_configured_minimum() {
         let tmp = tempfile::tempdir().unwrap();
         assert!(matches!(disk_check(tmp.path(), 0), Outcome::Pass(_)));
-        assert!(matches!(disk_check(tmp.path(), u64::MAX), Outcome::Fail(..)));
+        assert!(matches!(
+            disk_check(tmp.path(), u64::MAX),
+            Outcome::Fail(..)
+        ));
     }
 
     #[test]

@@ -61,7 +61,8 @@ async fn check(url: &str) -> (bool, String) {
         .timeout(TIMEOUT)
         // A health probe talks to this machine or a known host, never through a proxy.
         .no_proxy()
-        .build() {
+        .build()
+    {
         Ok(c) => c,
         Err(e) => return (false, format!("cannot build an HTTP client: {e}")),
     };

@@ -1,4 +1,5 @@
-//! `selah serve`.
+//! `selah serve`: loads the configuration, sets up logging, runs the server until SIGTERM or
+//! SIGINT and exits 0 after a clean stop (non-zero, with the reason logged, otherwise).
 
 use std::process::ExitCode;
 
@@ -37,9 +38,25 @@ pub async fn run(g: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     for w in warnings {
         tracing::warn!("{w}");
     }
-    let server = selah_server::Server::build(settings.config, settings.data_dir).await?;
-    tracing::info!(addr = %server.local_addr(), "Selah is listening on http://{}", server.local_addr());
-    server.run(shutdown_signal()).await?;
+    // Failures are logged (so the log file says why Selah did not start or stopped) rather
+    // than returned, which would print them a second time.
+    let server = match selah_server::Server::build(settings.config, settings.data_dir).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("cannot start: {e:#}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        addr = %server.local_addr(),
+        "Selah is listening on http://{}",
+        server.local_addr()
+    );
+    if let Err(e) = server.run(shutdown_signal()).await {
+        tracing::error!("stopped on an error: {e:#}");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -17,7 +17,10 @@ fn config_default_parses_back_to_the_defaults() {
     let tmp = tempfile::tempdir().unwrap();
     let (st, out, err) = run(selah(&tmp.path().join("data")).args(["config", "default"]));
     assert!(st.success(), "{err}");
-    assert!(out.lines().filter(|l| l.starts_with('#')).count() > 10, "commented");
+    assert!(
+        out.lines().filter(|l| l.starts_with('#')).count() > 10,
+        "commented"
+    );
     let loaded = selah_core::Config::load(Some(&out), &BTreeMap::new(), &[]).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert_eq!(loaded.config, selah_core::Config::default());

@@ -122,7 +122,11 @@ impl Server {
             {
                 return;
             }
-            assert!(Instant::now() < deadline, "selah did not start: {}", self.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "selah did not start: {}",
+                self.stderr()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

@@ -11,8 +11,9 @@ fn passes_on_a_fresh_data_directory() {
     assert!(st.success(), "{out}\n{err}");
     for name in ["config", "data directory", "database", "port", "disk space"] {
         assert!(
-            out.lines().any(|l| l.starts_with(&format!("✓ {name}: "))
-                || l.starts_with(&format!("⚠ {name}: "))),
+            out.lines()
+                .any(|l| l.starts_with(&format!("✓ {name}: "))
+                    || l.starts_with(&format!("⚠ {name}: "))),
             "no line for {name}: {out}"
         );
     }
@@ -55,7 +56,10 @@ fn fails_when_the_data_directory_is_a_file() {
         .lines()
         .find(|l| l.starts_with("✗ data directory: "))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(line.contains("not a directory") && line.contains("--data-dir"), "{line}");
+    assert!(
+        line.contains("not a directory") && line.contains("--data-dir"),
+        "{line}"
+    );
 }
 
 #[tokio::test]
@@ -83,5 +87,8 @@ async fn reports_a_database_from_a_newer_selah_and_how_to_fix_it() {
         .lines()
         .find(|l| l.starts_with("✗ database: "))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(line.contains("999") && line.contains("upgrade Selah"), "{line}");
+    assert!(
+        line.contains("999") && line.contains("upgrade Selah"),
+        "{line}"
+    );
 }

@@ -38,7 +38,8 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..CONCURRENCY {
-        let (admin, acked, count, next) = (admin.clone(), acked.clone(), count.clone(), next.clone());
+        let (admin, acked, count, next) =
+            (admin.clone(), acked.clone(), count.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
@@ -81,10 +82,7 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     );
 
     let server = Server::start(&data, |_| {}).await;
-    let admin = server
-        .client()
-        .login("founder", FOUNDER_PASSWORD)
-        .await;
+    let admin = server.client().login("founder", FOUNDER_PASSWORD).await;
     let (st, body) = admin.get("/api/v1/admin/users?limit=1000").await;
     assert_eq!(st, 200, "{body}");
     let present: BTreeSet<(String, String)> = users_in(&body)

@@ -62,7 +62,10 @@ fn exits_1_when_nothing_listens() {
     let url = format!("http://127.0.0.1:{}/health", free_port());
     let (code, _, err) = healthcheck(&url);
     assert_eq!(code, Some(1));
-    assert!(err.contains("cannot reach") && err.contains("refused"), "{err}");
+    assert!(
+        err.contains("cannot reach") && err.contains("refused"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
 }
 

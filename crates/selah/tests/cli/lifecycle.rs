@@ -69,7 +69,11 @@ async fn a_request_in_flight_at_sigterm_still_gets_its_response() {
 
     let status = server.wait(15).await;
     assert!(status.success(), "exit {status}: {}", server.stderr());
-    assert!(server.stderr().contains("stopped cleanly"), "{}", server.stderr());
+    assert!(
+        server.stderr().contains("stopped cleanly"),
+        "{}",
+        server.stderr()
+    );
     // The log file has it too.
     let logs: String = files_under(&data.join("logs"))
         .iter()
@@ -186,11 +190,19 @@ async fn a_database_from_a_newer_selah_is_refused_at_start() {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
         }
-        assert!(Instant::now() < deadline, "serve did not refuse the database");
+        assert!(
+            Instant::now() < deadline,
+            "serve did not refuse the database"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(!status.success());
     assert!(
         err.contains("schema version 999") && err.contains("newer than this Selah"),

@@ -70,10 +70,16 @@ async fn logs_never_contain_passwords_tokens_or_cookies() {
     assert!(!files.is_empty(), "file logging wrote nothing");
     let mut texts = vec![("stderr".to_string(), stderr)];
     for f in files {
-        texts.push((f.display().to_string(), std::fs::read_to_string(&f).unwrap()));
+        texts.push((
+            f.display().to_string(),
+            std::fs::read_to_string(&f).unwrap(),
+        ));
     }
     // The logs are not trivially empty: debug output and the shutdown are there.
-    assert!(texts.iter().any(|(_, t)| t.contains("DEBUG")), "no debug lines");
+    assert!(
+        texts.iter().any(|(_, t)| t.contains("DEBUG")),
+        "no debug lines"
+    );
     assert!(texts.iter().all(|(_, t)| t.contains("stopped cleanly")));
 
     let mut secrets = vec![
@@ -89,7 +95,10 @@ async fn logs_never_contain_passwords_tokens_or_cookies() {
     }
     for (name, text) in &texts {
         for (what, secret) in &secrets {
-            assert!(!text.contains(secret.as_str()), "the {what} appears in {name}");
+            assert!(
+                !text.contains(secret.as_str()),
+                "the {what} appears in {name}"
+            );
         }
     }
 }
