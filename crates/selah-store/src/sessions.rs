@@ -154,6 +154,35 @@ impl Store {
         rows.iter().map(session_from_row).collect()
     }
 
+    /// A user's sessions that are still usable: before their absolute expiry and used within
+    /// `idle_ms`. Newest first.
+    pub async fn live_sessions(&self, user_id: &str, idle_ms: i64) -> Result<Vec<Session>> {
+        let now = now_ms();
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = $1 AND s.expires_at > $2 \
+             AND s.last_seen_at > $3 ORDER BY s.created_at DESC, s.id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(now)
+            .bind(now - idle_ms)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// One of a user's sessions by id (None for another user's or an unknown id).
+    pub async fn user_session(&self, user_id: &str, session_id: &str) -> Result<Option<Session>> {
+        let sql =
+            format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = $1 AND s.user_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(session_id)
+            .bind(user_id)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
     /// Deletes one of a user's sessions. False when the user has no such session.
     pub async fn revoke_session(&self, user_id: &str, session_id: &str) -> Result<bool> {
         let n = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")

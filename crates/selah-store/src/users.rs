@@ -180,6 +180,31 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Replaces a user's password hash and ends every session of theirs except `keep_session`
+    /// (the one the change was made from). False when no such user.
+    pub async fn change_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        keep_session: &str,
+    ) -> Result<bool> {
+        let mut tx = self.writer().begin().await?;
+        let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(id)
+            .bind(keep_session)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
     /// Disables or re-enables a user; disabling ends their sessions. False when no such user.
     pub async fn set_disabled(&self, id: &str, disabled: bool) -> Result<bool> {
         let mut tx = self.writer().begin().await?;
