@@ -138,7 +138,7 @@ pub struct AuditConfig {
 }
 
 /// Supervision settings.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct WatchdogConfig {
     /// Send systemd `sd_notify` readiness and watchdog pings (`WATCHDOG_ENABLED`).
@@ -236,12 +236,6 @@ impl Default for AuditConfig {
         Self {
             queue_capacity: 4096,
         }
-    }
-}
-
-impl Default for WatchdogConfig {
-    fn default() -> Self {
-        Self { enabled: false }
     }
 }
 

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     StepUpRequired,
     /// No such resource in the caller's scope.
     NotFound,
+    /// The path exists but does not accept this HTTP method.
+    MethodNotAllowed,
     /// The resource already exists or the state forbids the change.
     Conflict,
     /// The request body is too large.
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::CsrfMissing => "csrf_missing",
             ErrorCode::StepUpRequired => "step_up_required",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RateLimited => "rate_limited",

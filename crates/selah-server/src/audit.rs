@@ -4,6 +4,43 @@
 //! queue in batches into the hash-chained table. When the queue is full, `record` waits
 //! (back-pressure): an event is never dropped. On shutdown the queue is drained before the
 //! store closes. There is deliberately no endpoint that records an arbitrary event.
+//!
+//! # Recording an event (the API for every capability)
+//!
+//! ```ignore
+//! state.audit.record(
+//!     AuditEvent::new("team.member_added", "create")   // dotted type, then the action
+//!         .user(actor_id)                              // who acted (omit for the system)
+//!         .resource("team", &team_id)                  // what was acted on
+//!         .details(json!({"member": user_id, "role": "admin"}))  // facts, never secrets
+//!         .client(&client_info),                       // ip and user agent
+//! ).await;
+//! ```
+//!
+//! Types are `<area>.<what_happened>`, lower case; the action is a verb (`create`, `update`,
+//! `delete`, `login`, `read`, `export`, `run`). Details hold ids, names and counts, never
+//! passwords, tokens or user content. Record after the change has succeeded.
+//!
+//! # Event types
+//!
+//! Add a line here when a capability records a new type.
+//!
+//! | type | action | recorded when |
+//! |---|---|---|
+//! | `setup.founder_created` | create | the founder account is created at first run |
+//! | `auth.login` | login | a sign-in succeeds |
+//! | `auth.login_failed` | login | a sign-in fails (details: the attempted username) |
+//! | `auth.logout` | logout | a session is ended by its owner |
+//! | `auth.session_revoked` | delete | a session is revoked |
+//! | `auth.step_up` | login | the founder re-enters the password |
+//! | `user.created`, `user.updated`, `user.disabled`, `user.password_changed` | create/update | account changes |
+//! | `user.role_changed` | update | a user's role changes |
+//! | `user.permission_changed` | update | a per-user grant or denial changes |
+//! | `team.created`, `team.deleted`, `team.member_added`, `team.member_removed`, `team.role_changed`, `team.invitation_created`, `team.invitation_used` | create/update/delete | team changes |
+//! | `admin.cleanup` | run | the cleanup jobs are run on demand (details: per-job statistics) |
+//! | `audit.viewed` | read | someone lists the audit log (details: the filters) |
+//! | `audit.exported` | export | someone exports the audit log (details: the filters, format) |
+//! | `audit.verified` | verify | someone checks the chain over the API (details: the verdict) |
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -15,6 +15,7 @@ pub mod extract;
 pub mod jobs;
 pub mod lifecycle;
 pub mod observe;
+pub mod policy;
 pub mod state;
 pub mod teams;
 
@@ -52,6 +53,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(teams::router())
         .merge(chat_sessions::router())
+        .merge(observe::routes::router())
 }
 
 /// The OpenAPI document generated from the code (served at `/api/v1/openapi.json`).
@@ -90,16 +92,22 @@ impl Server {
     fn assemble(config: Config, data_dir: PathBuf, store: Store, listener: TcpListener) -> Self {
         let state = AppState(Arc::new(Inner {
             audit: audit::Audit::start(store.clone(), &config),
-            metrics: observe::metrics::Metrics::new(),
+            metrics: observe::metrics::Metrics::new(&config),
             limiter: observe::rate_limit::RateLimiter::new(&config),
             login_guard: auth::backoff::LoginGuard::new(&config),
-            jobs: jobs::Jobs::new(),
+            jobs: jobs::Jobs::new(store.clone(), &config, &data_dir),
             health: observe::health::HealthState::new(),
             started: Instant::now(),
             config,
             data_dir,
             store,
         }));
+        // Capabilities register their health checks here.
+        observe::checks::register_builtin(&state.health);
+        state.health.register(jobs::health::BackgroundJobsCheck);
+        if state.config.health.enabled {
+            state.health.start_periodic(&state);
+        }
         let (api, doc) = api_routes().split_for_parts();
         let doc = Arc::new(doc);
         let router = Router::new()
@@ -172,6 +180,8 @@ impl Server {
         }
         lifecycle.stopping();
         drop(stop_rx);
+        state.jobs.stop().await;
+        state.health.stop();
         state.audit.flush_and_stop().await;
         state.store.close().await;
         tracing::info!("stopped cleanly");

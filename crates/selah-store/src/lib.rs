@@ -8,6 +8,8 @@
 
 pub mod audit;
 pub mod chat_sessions;
+pub mod invitations;
+pub mod jobs;
 pub mod migrate;
 pub mod permissions;
 pub mod scope;

@@ -105,6 +105,18 @@ async fn run_with(
     Ok(report)
 }
 
+impl Store {
+    /// The schema version recorded in the database (0 before the first migration); the health
+    /// check compares it with [`MIGRATIONS_KNOWN`].
+    pub async fn schema_version(&self) -> Result<i64> {
+        let v: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM selah_schema")
+            .fetch_one(self.reader())
+            .await?
+            .try_get("v")?;
+        Ok(v)
+    }
+}
+
 async fn backup_sqlite(store: &Store, data_dir: &Path, version: i64) -> Result<std::path::PathBuf> {
     let dir = data_dir.join("backups");
     std::fs::create_dir_all(&dir)?;

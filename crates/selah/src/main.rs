@@ -1,6 +1,7 @@
 //! `selah`: the server and its command-line tools in one binary.
 
 mod cli;
+mod client;
 mod settings;
 
 use clap::{Parser, Subcommand};

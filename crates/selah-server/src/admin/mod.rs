@@ -1,5 +1,7 @@
 //! Administration routes, one module per concern, merged here.
 
+pub mod audit;
+pub mod cleanup;
 pub mod user_access;
 pub mod users;
 
@@ -16,4 +18,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(user_access::set_role))
         .routes(routes!(user_access::reset_password))
         .routes(routes!(user_access::set_permissions))
+        .merge(audit::router())
+        .merge(cleanup::router())
 }

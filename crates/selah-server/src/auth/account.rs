@@ -45,6 +45,9 @@ pub struct Me {
     pub user: MeUser,
     /// The session this request used.
     pub session: MeSession,
+    /// The teams the user belongs to, with their role in each (send a team's id as
+    /// `X-Selah-Team` to act in it).
+    pub teams: Vec<crate::teams::TeamView>,
 }
 
 /// One of the caller's sessions.
@@ -89,6 +92,7 @@ pub async fn me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<axu
         .user_session(me.id(), &me.session_id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    let teams = state.store.teams_of(me.id()).await?;
     Ok(axum::Json(Me {
         user: MeUser {
             id: me.user.id.clone(),
@@ -101,6 +105,7 @@ pub async fn me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<axu
             expires_at: session.expires_at,
             step_up_until: session.step_up_until,
         },
+        teams: teams.into_iter().map(Into::into).collect(),
     }))
 }
 

@@ -10,6 +10,11 @@
 //! A successful login clears the account's counter (not the IP's: one good account must not
 //! launder a spraying IP).
 //!
+//! Attempts still being judged count too: `check` hands out an [`Attempt`] that holds a pending
+//! slot on both keys until it is dropped, and once failures plus pending attempts reach the
+//! threshold, further attempts wait. A burst of simultaneous guesses therefore gets no more
+//! tries past the threshold than a patient attacker would.
+//!
 //! State is in memory and bounded: entries quiet for the window are pruned, and when the map
 //! still exceeds its cap the stalest entries go first.
 
@@ -36,7 +41,27 @@ enum Key {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     failures: u32,
+    pending: u32,
     last_failure: Instant,
+}
+
+/// An attempt under way; its pending slot is released when it is dropped. Keep it alive until
+/// the failure or success has been recorded.
+#[must_use = "the attempt must live until its outcome is recorded"]
+pub struct Attempt<'a> {
+    guard: &'a LoginGuard,
+    keys: [Key; 2],
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut entries = self.guard.entries.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &self.keys {
+            if let Some(e) = entries.get_mut(key) {
+                e.pending = e.pending.saturating_sub(1);
+            }
+        }
+    }
 }
 
 /// Tracks failed logins and says when an attempt must wait.
@@ -69,28 +94,43 @@ impl LoginGuard {
         Duration::from_secs(1u64 << doublings).min(self.max_wait)
     }
 
-    /// `Err(seconds)` when an attempt on `account` from `ip` must still wait that long.
-    pub fn check(&self, account: &str, ip: IpAddr) -> Result<(), u64> {
+    /// Starts an attempt on `account` from `ip`, or `Err(seconds)` when it must still wait.
+    pub fn check(&self, account: &str, ip: IpAddr) -> Result<Attempt<'_>, u64> {
         self.check_at(account, ip, Instant::now())
     }
 
-    fn check_at(&self, account: &str, ip: IpAddr, now: Instant) -> Result<(), u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+    fn check_at(&self, account: &str, ip: IpAddr, now: Instant) -> Result<Attempt<'_>, u64> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = Self::keys(account, ip);
         let mut remaining = Duration::ZERO;
-        for key in Self::keys(account, ip) {
-            let Some(e) = entries.get(&key) else { continue };
+        for key in &keys {
+            let Some(e) = entries.get(key) else { continue };
             let since = now.saturating_duration_since(e.last_failure);
-            if since >= WINDOW {
-                continue;
+            let failures = if since >= WINDOW { 0 } else { e.failures };
+            if since < WINDOW {
+                remaining = remaining.max(self.wait_for(failures).saturating_sub(since));
             }
-            remaining = remaining.max(self.wait_for(e.failures).saturating_sub(since));
+            if e.pending > 0 && failures + e.pending >= self.threshold {
+                // Earlier attempts are still being judged and could lock the key.
+                remaining = remaining.max(Duration::from_secs(1));
+            }
         }
-        if remaining.is_zero() {
-            Ok(())
-        } else {
+        if !remaining.is_zero() {
             // Round up so a client that waits exactly Retry-After is let in.
-            Err(remaining.as_millis().div_ceil(1000).max(1) as u64)
+            return Err(remaining.as_millis().div_ceil(1000).max(1) as u64);
         }
+        if entries.len() >= MAX_ENTRIES {
+            prune(&mut entries, now);
+        }
+        for key in &keys {
+            let e = entries.entry(key.clone()).or_insert(Entry {
+                failures: 0,
+                pending: 0,
+                last_failure: now,
+            });
+            e.pending += 1;
+        }
+        Ok(Attempt { guard: self, keys })
     }
 
     /// Counts a failed password check against the account and the IP.
@@ -106,6 +146,7 @@ impl LoginGuard {
         for key in Self::keys(account, ip) {
             let e = entries.entry(key).or_insert(Entry {
                 failures: 0,
+                pending: 0,
                 last_failure: now,
             });
             if now.saturating_duration_since(e.last_failure) >= WINDOW {
@@ -142,12 +183,12 @@ fn account_key(account: &str) -> String {
 
 /// Drops entries outside the window; if that is not enough, the oldest half.
 fn prune(entries: &mut HashMap<Key, Entry>, now: Instant) {
-    entries.retain(|_, e| now.saturating_duration_since(e.last_failure) < WINDOW);
+    entries.retain(|_, e| e.pending > 0 || now.saturating_duration_since(e.last_failure) < WINDOW);
     if entries.len() >= MAX_ENTRIES {
         let mut times: Vec<Instant> = entries.values().map(|e| e.last_failure).collect();
         times.sort_unstable();
         let cutoff = times[times.len() / 2];
-        entries.retain(|_, e| e.last_failure > cutoff);
+        entries.retain(|_, e| e.pending > 0 || e.last_failure > cutoff);
     }
 }
 
@@ -162,6 +203,31 @@ mod tests {
         LoginGuard::new(&c)
     }
 
+    /// The outcome of a check, with the attempt released at once.
+    fn probe(g: &LoginGuard, account: &str, ip: IpAddr, t: Instant) -> Result<(), u64> {
+        g.check_at(account, ip, t).map(drop)
+    }
+
+    #[test]
+    fn simultaneous_attempts_count_towards_the_threshold() {
+        let g = guard(3, 60);
+        let t = Instant::now();
+        let a = g.check_at("alice", IP, t).unwrap();
+        let b = g.check_at("alice", IP, t).unwrap();
+        let c = g.check_at("alice", IP, t).unwrap();
+        assert_eq!(
+            g.check_at("alice", IP2, t).map(drop),
+            Err(1),
+            "three attempts are already being judged"
+        );
+        drop((a, b, c));
+        assert_eq!(
+            probe(&g, "alice", IP2, t),
+            Ok(()),
+            "released when they finish"
+        );
+    }
+
     const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
     const IP2: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
 
@@ -172,16 +238,16 @@ mod tests {
         for _ in 0..2 {
             g.record_failure_at("Alice", IP, t);
         }
-        assert_eq!(g.check_at("alice", IP, t), Ok(()));
+        assert_eq!(probe(&g, "alice", IP, t), Ok(()));
         g.record_failure_at("alice", IP, t);
-        assert_eq!(g.check_at("alice", IP, t), Err(1));
-        assert_eq!(g.check_at("alice", IP, t + Duration::from_secs(1)), Ok(()));
+        assert_eq!(probe(&g, "alice", IP, t), Err(1));
+        assert_eq!(probe(&g, "alice", IP, t + Duration::from_secs(1)), Ok(()));
         g.record_failure_at("alice", IP, t);
-        assert_eq!(g.check_at("alice", IP, t), Err(2));
+        assert_eq!(probe(&g, "alice", IP, t), Err(2));
         g.record_failure_at("alice", IP, t);
-        assert_eq!(g.check_at("alice", IP, t), Err(4));
+        assert_eq!(probe(&g, "alice", IP, t), Err(4));
         g.record_failure_at("alice", IP, t);
-        assert_eq!(g.check_at("alice", IP, t), Err(5), "capped");
+        assert_eq!(probe(&g, "alice", IP, t), Err(5), "capped");
     }
 
     #[test]
@@ -191,16 +257,13 @@ mod tests {
         g.record_failure_at("alice", IP, t);
         g.record_failure_at("bob", IP, t);
         // The IP has two failures: everyone from it waits; bob from elsewhere does not.
-        assert!(g.check_at("carol", IP, t).is_err());
-        assert_eq!(g.check_at("bob", IP2, t), Ok(()));
+        assert!(probe(&g, "carol", IP, t).is_err());
+        assert_eq!(probe(&g, "bob", IP2, t), Ok(()));
         g.record_failure_at("bob", IP2, t);
-        assert!(
-            g.check_at("bob", IP2, t).is_err(),
-            "bob's account is locked"
-        );
+        assert!(probe(&g, "bob", IP2, t).is_err(), "bob's account is locked");
         g.record_success("bob");
-        assert_eq!(g.check_at("bob", IP2, t), Ok(()));
-        assert!(g.check_at("bob", IP, t).is_err(), "the IP still waits");
+        assert_eq!(probe(&g, "bob", IP2, t), Ok(()));
+        assert!(probe(&g, "bob", IP, t).is_err(), "the IP still waits");
     }
 
     #[test]
@@ -208,15 +271,11 @@ mod tests {
         let g = guard(1, 60);
         let t = Instant::now();
         g.record_failure_at("alice", IP, t);
-        assert!(g.check_at("alice", IP, t).is_err());
+        assert!(probe(&g, "alice", IP, t).is_err());
         let later = t + WINDOW;
-        assert_eq!(g.check_at("alice", IP, later), Ok(()));
+        assert_eq!(probe(&g, "alice", IP, later), Ok(()));
         g.record_failure_at("alice", IP, later);
-        assert_eq!(
-            g.check_at("alice", IP, later),
-            Err(1),
-            "the count restarted"
-        );
+        assert_eq!(probe(&g, "alice", IP, later), Err(1), "the count restarted");
         let mut m = g.entries.lock().unwrap();
         prune(&mut m, later + WINDOW);
         assert!(m.is_empty());

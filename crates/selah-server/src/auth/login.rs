@@ -106,7 +106,7 @@ pub async fn login(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     // Refused before any password work, so a locked account is not a guessing oracle.
-    state
+    let _attempt = state
         .login_guard
         .check(&req.username, client.ip)
         .map_err(backing_off)?;

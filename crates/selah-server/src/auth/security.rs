@@ -48,7 +48,7 @@ async fn verify_own_password(
     me: &CurrentUser,
     password: String,
 ) -> ApiResult<bool> {
-    state
+    let _attempt = state
         .login_guard
         .check(&me.user.username, client.ip)
         .map_err(backing_off)?;

@@ -53,8 +53,10 @@ pub struct TestApp {
 /// The configuration tests start from: a free port, no rate limits (tests that check them turn
 /// them on), logs not written to files, a short shutdown grace.
 pub fn test_config() -> Config {
-    let mut c = Config::default();
-    c.bind = "127.0.0.1:0".into();
+    let mut c = Config {
+        bind: "127.0.0.1:0".into(),
+        ..Config::default()
+    };
     c.rate_limit.enabled = false;
     c.log.to_file = false;
     c.http.shutdown_grace_secs = 5;
@@ -164,13 +166,21 @@ impl TestApp {
     }
 
     /// Creates a user with a role (as the founder client `admin`) and signs them in.
+    /// Creating an administrator needs the founder's step-up: when the server asks for it,
+    /// the founder's password is re-entered on `admin`'s session and the creation retried.
     pub async fn user_with_role(&self, admin: &Api, username: &str, role: &str) -> Api {
-        let r = admin
-            .post(
-                "/api/v1/admin/users",
-                json!({"username": username, "password": USER_PASSWORD, "role": role}),
-            )
-            .await;
+        let body = json!({"username": username, "password": USER_PASSWORD, "role": role});
+        let mut r = admin.post("/api/v1/admin/users", body.clone()).await;
+        if r.status == StatusCode::FORBIDDEN && r.body["error"]["code"] == "step_up_required" {
+            let s = admin
+                .post(
+                    "/api/v1/auth/step-up",
+                    json!({"password": FOUNDER_PASSWORD}),
+                )
+                .await;
+            assert_eq!(s.status, StatusCode::OK, "step-up: {:?}", s.body);
+            r = admin.post("/api/v1/admin/users", body).await;
+        }
         assert_eq!(
             r.status,
             StatusCode::CREATED,

@@ -91,6 +91,16 @@ CREATE TABLE audit_anchor (
     hash TEXT NOT NULL
 );
 
+-- The newest record, updated in the same transaction as every append. Verification compares the
+-- end of the chain with it, so deleting the newest records is detected too.
+CREATE TABLE audit_head (
+    id   BIGINT PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
 CREATE TABLE chat_sessions (
     id           TEXT PRIMARY KEY,
     owner_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -110,6 +120,7 @@ CREATE TABLE job_runs (
     started_at  BIGINT NOT NULL,
     finished_at BIGINT NOT NULL,
     ok          BIGINT NOT NULL,
-    stats       TEXT NOT NULL
+    stats       TEXT NOT NULL,                  -- JSON object, e.g. {"removed": 3}
+    error       TEXT                            -- why the run failed (NULL when ok)
 );
 CREATE INDEX job_runs_job ON job_runs(job, started_at);

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod healthcheck;
 pub mod logging;
 pub mod login;
+pub mod prompt;
 pub mod serve;
 pub mod user;
 

@@ -1,6 +1,7 @@
-//! Process-level tests: the real `selah` binary, started as a child process on a free port with
-//! a temporary data directory, driven over HTTP and with signals.
+//! Process-level tests: the real `selah` binary, started as a child process with its own
+//! temporary data directory (and, for `serve`, a free port), driven over HTTP and with signals.
 
+mod audit;
 mod basics;
 mod common;
 mod doctor;
@@ -8,3 +9,4 @@ mod durability;
 mod healthcheck;
 mod lifecycle;
 mod secrets;
+mod user;
