@@ -8,5 +8,6 @@ mod doctor;
 mod durability;
 mod healthcheck;
 mod lifecycle;
+mod logs;
 mod secrets;
 mod user;
