@@ -39,6 +39,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Service supervision.
     pub watchdog: WatchdogConfig,
+    /// Local AI: models, engine, hot slots, queue, remote backends.
+    pub ai: AiConfig,
 }
 
 /// Logging settings.
@@ -159,6 +161,7 @@ impl Default for Config {
             health: HealthConfig::default(),
             audit: AuditConfig::default(),
             watchdog: WatchdogConfig::default(),
+            ai: AiConfig::default(),
         }
     }
 }
@@ -235,6 +238,65 @@ impl Default for AuditConfig {
     fn default() -> Self {
         Self {
             queue_capacity: 4096,
+        }
+    }
+}
+
+/// Local AI settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AiConfig {
+    /// Where GGUF models live. Empty: `<data_dir>/models`.
+    pub models_dir: PathBuf,
+    /// The model new chats use (a model id such as `local:SmolLM2-135M-Instruct.Q4_1`). Empty:
+    /// the first local model.
+    pub default_model: String,
+    /// Ollama's model store to list read-only. Empty: `$OLLAMA_MODELS`, else `~/.ollama/models`.
+    pub ollama_models_dir: PathBuf,
+    /// Threads the embedded engine uses per model. 0: the number of cores.
+    pub threads: u32,
+    /// Context window for loaded models (tokens; capped by the model's own). 0: the model's own.
+    pub context_size: u32,
+    /// Sequences a loaded model decodes together (continuous batching).
+    pub max_sequences: u32,
+    /// Requests waiting per model before new ones are refused with 503.
+    pub queue_capacity: u32,
+    /// Number of hot slots (models kept loaded).
+    pub hot_slots: u32,
+    /// Seconds an on-demand model stays loaded after its last use.
+    pub keep_alive_secs: u64,
+    /// Hard memory budget for all loaded models, as a fraction of total RAM.
+    pub memory_budget_fraction: f64,
+    /// Tokens reserved for the reply when building a prompt.
+    pub reply_reserve_tokens: u32,
+    /// Chat sessions idle this many days are archived by the cleanup job.
+    pub archive_idle_days: u64,
+    /// An Ollama server to use, e.g. `http://127.0.0.1:11434`. Empty: none.
+    pub ollama_url: String,
+    /// OpenAI-compatible servers, as `name=url` pairs (`lmstudio=http://127.0.0.1:1234/v1`).
+    pub openai_backends: Vec<String>,
+    /// API key sent to the OpenAI-compatible servers, if they need one.
+    pub openai_api_key: Secret,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        Self {
+            models_dir: PathBuf::new(),
+            default_model: String::new(),
+            ollama_models_dir: PathBuf::new(),
+            threads: 0,
+            context_size: 4096,
+            max_sequences: 4,
+            queue_capacity: 32,
+            hot_slots: 4,
+            keep_alive_secs: 300,
+            memory_budget_fraction: 0.75,
+            reply_reserve_tokens: 512,
+            archive_idle_days: 90,
+            ollama_url: String::new(),
+            openai_backends: Vec::new(),
+            openai_api_key: Secret::default(),
         }
     }
 }

@@ -1,0 +1,7 @@
+//! Selah's local AI: reading GGUF models, the embedded llama.cpp engine, the model registry
+//! (local files, Ollama's store, remote Ollama and OpenAI-compatible servers), hot slots and the
+//! memory-fit guard, the per-model queue, and the context builder.
+
+pub mod types;
+
+pub use types::*;
