@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod migrate;
 pub mod permissions;
 pub mod scope;
+mod session_cache;
 pub mod sessions;
 pub mod teams;
 pub mod users;
@@ -94,6 +95,7 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    sessions: std::sync::Arc<session_cache::SessionCache>,
 }
 
 /// Milliseconds since the Unix epoch: the store's one time representation.
@@ -137,6 +139,7 @@ impl Store {
             read: pool.clone(),
             write: pool,
             backend: Backend::Postgres,
+            sessions: Default::default(),
         })
     }
 
@@ -162,6 +165,7 @@ impl Store {
             read,
             write,
             backend: Backend::Sqlite,
+            sessions: Default::default(),
         })
     }
 
