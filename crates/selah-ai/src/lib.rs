@@ -2,6 +2,11 @@
 //! (local files, Ollama's store, remote Ollama and OpenAI-compatible servers), hot slots and the
 //! memory-fit guard, the per-model queue, and the context builder.
 
+pub mod engine;
+pub mod gguf;
 pub mod types;
+
+pub use engine::{EngineOptions, LocalModel};
+pub use gguf::{GgufInfo, read_gguf_info};
 
 pub use types::*;
