@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod migrate;
 pub mod permissions;
 pub mod scope;
+mod session_cache;
 pub mod sessions;
 pub mod teams;
 pub mod users;
@@ -92,6 +93,7 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    sessions: std::sync::Arc<session_cache::SessionCache>,
 }
 
 /// Milliseconds since the Unix epoch: the store's one time representation.
@@ -135,6 +137,7 @@ impl Store {
             read: pool.clone(),
             write: pool,
             backend: Backend::Postgres,
+            sessions: Default::default(),
         })
     }
 
@@ -160,6 +163,7 @@ impl Store {
             read,
             write,
             backend: Backend::Sqlite,
+            sessions: Default::default(),
         })
     }
 
