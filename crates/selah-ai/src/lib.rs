@@ -3,6 +3,11 @@
 //! memory-fit guard, the per-model queue, and the context builder.
 
 pub mod context;
+pub mod engine;
+pub mod gguf;
 pub mod types;
+
+pub use engine::{EngineOptions, LocalModel};
+pub use gguf::{GgufInfo, read_gguf_info};
 
 pub use types::*;
