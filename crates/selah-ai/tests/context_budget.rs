@@ -228,3 +228,50 @@ fn short_history_is_sent_whole() {
         .unwrap();
     assert_eq!(built.prompt_tokens, expected);
 }
+
+fn turns(contents: &[String]) -> Vec<HistoryMessage> {
+    contents
+        .iter()
+        .enumerate()
+        .map(|(i, c)| HistoryMessage {
+            id: format!("m{i:04}"),
+            role: if i % 2 == 0 { ChatRole::User } else { ChatRole::Assistant },
+            content: c.clone(),
+        })
+        .collect()
+}
+
+/// Both edge paths, on purpose: an oversized newest message is cut from its start with the
+/// marker, and older messages that no longer fit are asked to be summarised.
+#[test]
+fn oversized_message_is_cut_and_dropped_messages_need_a_summary() {
+    let huge: String = (0..3000).map(|i| format!("w{i} ")).collect();
+    let history = turns(&[huge.clone()]);
+    let req = ContextRequest {
+        system_prompt: None,
+        preferences: None,
+        passages: &[],
+        summary: None,
+        history: &history,
+        window: 512,
+        reply_reserve: 128,
+        summary_reserve: 64,
+    };
+    let built = run(build_context(&Real, &req)).unwrap();
+    assert!(built.usage.truncated);
+    assert!(built.prompt_tokens <= 384 && built.prompt_tokens > 300, "{}", built.prompt_tokens);
+    let sent = &built.messages.last().unwrap().content;
+    assert!(sent.starts_with(CUT_MARKER) && huge.ends_with(&sent[CUT_MARKER.len()..]));
+
+    let many: Vec<String> = (0..40).map(|i| format!("Message number {i} about the harbour and its boats.")).collect();
+    let history = turns(&many);
+    let summary = Summary { text: "Earlier: greetings.".into(), through: "m0004".into() };
+    let req = ContextRequest { history: &history, summary: Some(&summary), ..req };
+    let built = run(build_context(&Real, &req)).unwrap();
+    let u = &built.usage;
+    assert!(u.omitted_messages > 5 && u.included_messages >= 2, "{u:?}");
+    assert!(u.summarised && u.tokens.summary > 0);
+    let need = built.summary_needed.expect("dropped messages past the summary");
+    assert_eq!((need.from, need.to), (5, u.omitted_messages));
+    assert!(built.prompt_tokens <= 384);
+}
