@@ -235,7 +235,11 @@ fn turns(contents: &[String]) -> Vec<HistoryMessage> {
         .enumerate()
         .map(|(i, c)| HistoryMessage {
             id: format!("m{i:04}"),
-            role: if i % 2 == 0 { ChatRole::User } else { ChatRole::Assistant },
+            role: if i % 2 == 0 {
+                ChatRole::User
+            } else {
+                ChatRole::Assistant
+            },
             content: c.clone(),
         })
         .collect()
@@ -246,7 +250,7 @@ fn turns(contents: &[String]) -> Vec<HistoryMessage> {
 #[test]
 fn oversized_message_is_cut_and_dropped_messages_need_a_summary() {
     let huge: String = (0..3000).map(|i| format!("w{i} ")).collect();
-    let history = turns(&[huge.clone()]);
+    let history = turns(std::slice::from_ref(&huge));
     let req = ContextRequest {
         system_prompt: None,
         preferences: None,
@@ -259,19 +263,34 @@ fn oversized_message_is_cut_and_dropped_messages_need_a_summary() {
     };
     let built = run(build_context(&Real, &req)).unwrap();
     assert!(built.usage.truncated);
-    assert!(built.prompt_tokens <= 384 && built.prompt_tokens > 300, "{}", built.prompt_tokens);
+    assert!(
+        built.prompt_tokens <= 384 && built.prompt_tokens > 300,
+        "{}",
+        built.prompt_tokens
+    );
     let sent = &built.messages.last().unwrap().content;
     assert!(sent.starts_with(CUT_MARKER) && huge.ends_with(&sent[CUT_MARKER.len()..]));
 
-    let many: Vec<String> = (0..40).map(|i| format!("Message number {i} about the harbour and its boats.")).collect();
+    let many: Vec<String> = (0..40)
+        .map(|i| format!("Message number {i} about the harbour and its boats."))
+        .collect();
     let history = turns(&many);
-    let summary = Summary { text: "Earlier: greetings.".into(), through: "m0004".into() };
-    let req = ContextRequest { history: &history, summary: Some(&summary), ..req };
+    let summary = Summary {
+        text: "Earlier: greetings.".into(),
+        through: "m0004".into(),
+    };
+    let req = ContextRequest {
+        history: &history,
+        summary: Some(&summary),
+        ..req
+    };
     let built = run(build_context(&Real, &req)).unwrap();
     let u = &built.usage;
     assert!(u.omitted_messages > 5 && u.included_messages >= 2, "{u:?}");
     assert!(u.summarised && u.tokens.summary > 0);
-    let need = built.summary_needed.expect("dropped messages past the summary");
+    let need = built
+        .summary_needed
+        .expect("dropped messages past the summary");
     assert_eq!((need.from, need.to), (5, u.omitted_messages));
     assert!(built.prompt_tokens <= 384);
 }

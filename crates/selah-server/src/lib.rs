@@ -86,7 +86,10 @@ impl Server {
             .await
             .context("cannot mark interrupted chat replies")?;
         if interrupted > 0 {
-            tracing::info!(interrupted, "kept interrupted chat replies, marked incomplete");
+            tracing::info!(
+                interrupted,
+                "kept interrupted chat replies, marked incomplete"
+            );
         }
         let listener = TcpListener::bind(&config.bind).await.with_context(|| {
             format!(

@@ -170,8 +170,11 @@ async fn chat_completions(
     body: Bytes,
 ) -> Result<Response, OpenAiError> {
     let auth = auth?;
-    let req: CompletionRequest = serde_json::from_slice(&body)
-        .map_err(|e| bad(format!("the request body is not a valid chat completion request: {e}")))?;
+    let req: CompletionRequest = serde_json::from_slice(&body).map_err(|e| {
+        bad(format!(
+            "the request body is not a valid chat completion request: {e}"
+        ))
+    })?;
     if req.n.is_some_and(|n| n != 1) {
         return Err(bad("only n = 1 is supported"));
     }
@@ -184,7 +187,11 @@ async fn chat_completions(
             "system" | "developer" => ChatRole::System,
             "user" => ChatRole::User,
             "assistant" => ChatRole::Assistant,
-            other => return Err(bad(format!("messages with role {other:?} are not supported"))),
+            other => {
+                return Err(bad(format!(
+                    "messages with role {other:?} are not supported"
+                )));
+            }
         };
         messages.push(ChatMessage {
             role,
@@ -221,8 +228,16 @@ async fn chat_completions(
         None => prompt::session_model(&state, None, auth.user.id()).await?,
     };
     let window = state.ai.context_window(&model).await.map_err(api_error)? as usize;
-    let rendered = state.ai.render_chat(&model, &messages).await.map_err(api_error)?;
-    let prompt_tokens = state.ai.count_tokens(&model, &rendered).await.map_err(api_error)?;
+    let rendered = state
+        .ai
+        .render_chat(&model, &messages)
+        .await
+        .map_err(api_error)?;
+    let prompt_tokens = state
+        .ai
+        .count_tokens(&model, &rendered)
+        .await
+        .map_err(api_error)?;
     if prompt_tokens >= window {
         return Err(OpenAiError(ApiError::bad_request(format!(
             "the messages take {prompt_tokens} tokens; this model's context window is {window}"
@@ -284,7 +299,11 @@ async fn whole(
                 return Ok(axum::Json(body).into_response());
             }
             Some(GenEvent::Error(e)) => return Err(OpenAiError(ApiError::internal(e))),
-            None => return Err(OpenAiError(ApiError::internal("the generation ended early"))),
+            None => {
+                return Err(OpenAiError(ApiError::internal(
+                    "the generation ended early",
+                )));
+            }
         }
     }
 }

@@ -156,7 +156,11 @@ async fn send_message(
             "content must be 1 to {MAX_MESSAGE_CHARS} characters"
         )));
     }
-    let params = body.params.unwrap_or_default().validate().map_err(ApiError::validation)?;
+    let params = body
+        .params
+        .unwrap_or_default()
+        .validate()
+        .map_err(ApiError::validation)?;
     run_turn(state, &auth, &id, Turn::New(content.to_string()), params).await
 }
 
@@ -185,7 +189,11 @@ async fn regenerate(
     Path(id): Path<String>,
     Json(body): Json<Regenerate>,
 ) -> ApiResult<Response> {
-    let params = body.params.unwrap_or_default().validate().map_err(ApiError::validation)?;
+    let params = body
+        .params
+        .unwrap_or_default()
+        .validate()
+        .map_err(ApiError::validation)?;
     run_turn(state, &auth, &id, Turn::Regenerate, params).await
 }
 
@@ -203,15 +211,28 @@ async fn run_turn(
 ) -> ApiResult<Response> {
     let not_found = || ApiError::not_found("chat session");
     let scope = &auth.scope;
-    let session = state.store.chat_session(scope, id).await?.ok_or_else(not_found)?;
-    let model = prompt::session_model(&state, session.active_model.as_deref(), auth.user.id()).await?;
+    let session = state
+        .store
+        .chat_session(scope, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let model =
+        prompt::session_model(&state, session.active_model.as_deref(), auth.user.id()).await?;
     let claim = state.replies.claim(&session.id).ok_or_else(|| {
         ApiError::conflict("a reply is already being written in this session; stop it or wait")
     })?;
-    let mut history = state.store.all_chat_messages(scope, &session.id).await?.ok_or_else(not_found)?;
+    let mut history = state
+        .store
+        .all_chat_messages(scope, &session.id)
+        .await?
+        .ok_or_else(not_found)?;
     let (question, replaced, inserted) = match turn {
         Turn::New(content) => {
-            let tokens = state.ai.count_tokens(&model, &content).await.map_err(api_error)?;
+            let tokens = state
+                .ai
+                .count_tokens(&model, &content)
+                .await
+                .map_err(api_error)?;
             let msg = NewMessage {
                 role: "user",
                 content: &content,
@@ -220,7 +241,11 @@ async fn run_turn(
                 completion_tokens: None,
                 status: MessageStatus::Complete,
             };
-            let row = state.store.insert_chat_message(scope, &session.id, &msg).await?.ok_or_else(not_found)?;
+            let row = state
+                .store
+                .insert_chat_message(scope, &session.id, &msg)
+                .await?
+                .ok_or_else(not_found)?;
             history.push(row.clone());
             (row, None, true)
         }
@@ -248,13 +273,19 @@ async fn run_turn(
         Ok(v) => v,
         Err(e) => {
             if inserted {
-                state.store.delete_chat_message(scope, &session.id, &question.id).await?;
+                state
+                    .store
+                    .delete_chat_message(scope, &session.id, &question.id)
+                    .await?;
             }
             return Err(e);
         }
     };
     if let Some(old) = replaced {
-        state.store.delete_chat_message(scope, &session.id, &old.id).await?;
+        state
+            .store
+            .delete_chat_message(scope, &session.id, &old.id)
+            .await?;
     }
     let msg = NewMessage {
         role: "assistant",
@@ -264,7 +295,11 @@ async fn run_turn(
         completion_tokens: None,
         status: MessageStatus::Streaming,
     };
-    let row = state.store.insert_chat_message(scope, &session.id, &msg).await?.ok_or_else(not_found)?;
+    let row = state
+        .store
+        .insert_chat_message(scope, &session.id, &msg)
+        .await?
+        .ok_or_else(not_found)?;
     let job = ReplyJob {
         store: state.store.clone(),
         message_id: row.id,
@@ -301,7 +336,9 @@ async fn list_messages(
 ) -> ApiResult<axum::Json<MessagePage>> {
     let limit = q.limit.unwrap_or(PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::validation(format!("limit must be 1 to {MAX_PAGE}")));
+        return Err(ApiError::validation(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
     }
     // One more than asked tells whether another page follows.
     let mut rows = state
@@ -344,7 +381,9 @@ async fn stop_reply(
         .await?
         .ok_or_else(|| ApiError::not_found("chat session"))?;
     if !state.replies.stop(&session.id) {
-        return Err(ApiError::conflict("no reply is being written in this session"));
+        return Err(ApiError::conflict(
+            "no reply is being written in this session",
+        ));
     }
     Ok((StatusCode::OK, axum::Json(Stopped { stopped: true })))
 }

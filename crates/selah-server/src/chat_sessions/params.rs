@@ -54,7 +54,9 @@ impl ChatParams {
         }
         let max_tokens = self.max_tokens.unwrap_or(d.max_tokens);
         if !(1..=MAX_REPLY_TOKENS).contains(&max_tokens) {
-            return Err(format!("max_tokens must be between 1 and {MAX_REPLY_TOKENS}"));
+            return Err(format!(
+                "max_tokens must be between 1 and {MAX_REPLY_TOKENS}"
+            ));
         }
         let stop = self.stop.unwrap_or_default();
         if stop.len() > MAX_STOPS
@@ -87,15 +89,42 @@ mod tests {
         let p = ChatParams::default().validate().unwrap();
         assert_eq!(p, SamplingParams::default());
         for bad in [
-            ChatParams { temperature: Some(2.5), ..Default::default() },
-            ChatParams { temperature: Some(f32::NAN), ..Default::default() },
-            ChatParams { top_p: Some(0.0), ..Default::default() },
-            ChatParams { top_k: Some(-1), ..Default::default() },
-            ChatParams { repeat_penalty: Some(0.1), ..Default::default() },
-            ChatParams { max_tokens: Some(0), ..Default::default() },
-            ChatParams { max_tokens: Some(MAX_REPLY_TOKENS + 1), ..Default::default() },
-            ChatParams { stop: Some(vec![String::new()]), ..Default::default() },
-            ChatParams { stop: Some(vec!["a".into(); 5]), ..Default::default() },
+            ChatParams {
+                temperature: Some(2.5),
+                ..Default::default()
+            },
+            ChatParams {
+                temperature: Some(f32::NAN),
+                ..Default::default()
+            },
+            ChatParams {
+                top_p: Some(0.0),
+                ..Default::default()
+            },
+            ChatParams {
+                top_k: Some(-1),
+                ..Default::default()
+            },
+            ChatParams {
+                repeat_penalty: Some(0.1),
+                ..Default::default()
+            },
+            ChatParams {
+                max_tokens: Some(0),
+                ..Default::default()
+            },
+            ChatParams {
+                max_tokens: Some(MAX_REPLY_TOKENS + 1),
+                ..Default::default()
+            },
+            ChatParams {
+                stop: Some(vec![String::new()]),
+                ..Default::default()
+            },
+            ChatParams {
+                stop: Some(vec!["a".into(); 5]),
+                ..Default::default()
+            },
         ] {
             assert!(bad.clone().validate().is_err(), "{bad:?}");
         }

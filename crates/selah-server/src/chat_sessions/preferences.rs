@@ -97,7 +97,9 @@ async fn put_preferences(
             "system_prompt must be at most {MAX_SYSTEM_PROMPT_CHARS} characters"
         )));
     }
-    let size = serde_json::Value::Object(body.preferences.clone()).to_string().len();
+    let size = serde_json::Value::Object(body.preferences.clone())
+        .to_string()
+        .len();
     if size > MAX_PREFERENCES_BYTES {
         return Err(ApiError::validation(format!(
             "preferences must be at most {MAX_PREFERENCES_BYTES} bytes of JSON"

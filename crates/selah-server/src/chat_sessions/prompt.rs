@@ -166,13 +166,25 @@ pub async fn prepare(
             return Ok(built);
         };
         let previous = summary.as_ref().map(|s| s.text.as_str());
-        match summarise(state, scope, model, previous, &history[need.from..need.to], window).await {
+        match summarise(
+            state,
+            scope,
+            model,
+            previous,
+            &history[need.from..need.to],
+            window,
+        )
+        .await
+        {
             Ok(text) if !text.trim().is_empty() => {
                 let s = SessionSummary {
                     text: text.trim().to_string(),
                     through: need.through.clone(),
                 };
-                state.store.set_chat_summary(scope, session_id, Some(&s)).await?;
+                state
+                    .store
+                    .set_chat_summary(scope, session_id, Some(&s))
+                    .await?;
                 summary = Some(Summary {
                     text: s.text,
                     through: s.through,
@@ -204,7 +216,9 @@ async fn summarise(
     let mut max_chars = window.saturating_mul(3);
     let prompt = loop {
         let prompt = context::summary_prompt(previous, messages, max_chars);
-        let n = rt.count_tokens(model, &rt.render_chat(model, &prompt).await?).await?;
+        let n = rt
+            .count_tokens(model, &rt.render_chat(model, &prompt).await?)
+            .await?;
         if n <= limit {
             break prompt;
         }

@@ -121,12 +121,20 @@ enum End {
     EngineGone,
 }
 
-async fn write_reply(mut job: ReplyJob, mut events: mpsc::Receiver<GenEvent>, tx: mpsc::Sender<Event>) {
+async fn write_reply(
+    mut job: ReplyJob,
+    mut events: mpsc::Receiver<GenEvent>,
+    tx: mpsc::Sender<Event>,
+) {
     let mut text = String::new();
     let mut pieces = 0usize;
     let mut unflushed = 0usize;
     let mut last_flush = Instant::now();
-    let mut stop = job.claim.stop.take().expect("a fresh claim has its stop receiver");
+    let mut stop = job
+        .claim
+        .stop
+        .take()
+        .expect("a fresh claim has its stop receiver");
     let end = loop {
         let ev = tokio::select! {
             ev = events.recv() => ev,
@@ -157,12 +165,20 @@ async fn write_reply(mut job: ReplyJob, mut events: mpsc::Receiver<GenEvent>, tx
     // Cancel the generation (if still running) before the final write.
     drop(events);
     let (status, usage, finish) = match &end {
-        End::Finished(u, FinishReason::Cancelled) => (MessageStatus::Incomplete, *u, FinishReason::Cancelled),
-        End::Finished(u, f) => (MessageStatus::Complete, *u, *f),
-        End::Failed(_) => (MessageStatus::Error, fallback(&job, pieces), FinishReason::Cancelled),
-        End::Stopped | End::ClientGone | End::EngineGone => {
-            (MessageStatus::Incomplete, fallback(&job, pieces), FinishReason::Cancelled)
+        End::Finished(u, FinishReason::Cancelled) => {
+            (MessageStatus::Incomplete, *u, FinishReason::Cancelled)
         }
+        End::Finished(u, f) => (MessageStatus::Complete, *u, *f),
+        End::Failed(_) => (
+            MessageStatus::Error,
+            fallback(&job, pieces),
+            FinishReason::Cancelled,
+        ),
+        End::Stopped | End::ClientGone | End::EngineGone => (
+            MessageStatus::Incomplete,
+            fallback(&job, pieces),
+            FinishReason::Cancelled,
+        ),
     };
     if let Err(e) = job
         .store
@@ -180,7 +196,10 @@ async fn write_reply(mut job: ReplyJob, mut events: mpsc::Receiver<GenEvent>, tx
     let last = match end {
         End::Failed(e) => {
             tracing::warn!(error = %e, "generation failed");
-            event("error", json!({"code": "generation_failed", "message": "the model failed while writing the reply; what it wrote so far is kept"}))
+            event(
+                "error",
+                json!({"code": "generation_failed", "message": "the model failed while writing the reply; what it wrote so far is kept"}),
+            )
         }
         End::EngineGone => event(
             "error",

@@ -184,7 +184,9 @@ async fn set_model(
     Json(body): Json<SetModel>,
 ) -> ApiResult<axum::Json<SessionView>> {
     let Some(model) = body.model else {
-        return Err(ApiError::validation("send a model id, or null for the default"));
+        return Err(ApiError::validation(
+            "send a model id, or null for the default",
+        ));
     };
     if let Some(m) = &model {
         ensure_model_exists(&state, m).await?;

@@ -44,12 +44,18 @@ async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {
     let mut last_through: Option<usize> = None;
     for (turn, fact) in facts.iter().enumerate() {
         // Long enough that a few turns outgrow a 384-token budget.
-        let content = format!("{fact} {}", "Please remember this detail carefully. ".repeat(8));
+        let content = format!(
+            "{fact} {}",
+            "Please remember this detail carefully. ".repeat(8)
+        );
         let before = messages(&founder, &sid).await.len();
         let (_, done) = chat(&founder, &sid, &content, greedy(8)).await;
         let ctx = &done["context"];
         let prompt = done["usage"]["prompt_tokens"].as_u64().unwrap();
-        assert!(prompt <= 512 - 128, "turn {turn}: prompt of {prompt} tokens: {done}");
+        assert!(
+            prompt <= 512 - 128,
+            "turn {turn}: prompt of {prompt} tokens: {done}"
+        );
         let (inc, omit) = (
             ctx["included_messages"].as_u64().unwrap() as usize,
             ctx["omitted_messages"].as_u64().unwrap() as usize,
@@ -67,8 +73,15 @@ async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {
         // Everything left out is covered by the stored summary, which the prompt carried.
         let s = summary.expect("a summary once messages are left out");
         assert!(!s.text.trim().is_empty());
-        let through = rows.iter().position(|m| m["id"] == s.through.as_str()).unwrap();
-        assert_eq!(through + 1, omit, "turn {turn}: the summary covers exactly the omitted messages");
+        let through = rows
+            .iter()
+            .position(|m| m["id"] == s.through.as_str())
+            .unwrap();
+        assert_eq!(
+            through + 1,
+            omit,
+            "turn {turn}: the summary covers exactly the omitted messages"
+        );
         assert_eq!(ctx["summarised"], true, "{ctx}");
         assert!(ctx["tokens"]["summary"].as_u64().unwrap() > 0);
         // Rolling: it only ever moves forward.
@@ -79,7 +92,9 @@ async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {
     assert!(summarised_once, "the conversation never outgrew the window");
 
     // The meter still counts every stored message, not just the prompt.
-    let r = founder.get(&format!("/api/v1/chat/sessions/{sid}/token-count")).await;
+    let r = founder
+        .get(&format!("/api/v1/chat/sessions/{sid}/token-count"))
+        .await;
     assert!(r.body["total_tokens"].as_u64().unwrap() > 512, "{}", r.text);
     assert_eq!(r.body["warning"], true);
     app.stop().await;

@@ -72,7 +72,10 @@ impl SseReader {
 
 /// Sends a request with the client's token and returns the raw response.
 pub async fn raw(api: &Api, method: Method, path: &str, body: Value) -> reqwest::Response {
-    let mut req = api.http.request(method, format!("{}{path}", api.base)).json(&body);
+    let mut req = api
+        .http
+        .request(method, format!("{}{path}", api.base))
+        .json(&body);
     if let Some(t) = &api.token {
         req = req.bearer_auth(t);
     }
@@ -86,7 +89,9 @@ pub fn greedy(max_tokens: u32) -> Value {
 
 /// Creates a session and returns its id.
 pub async fn new_session(api: &Api) -> String {
-    let r = api.post("/api/v1/chat/sessions", json!({"title": "t"})).await;
+    let r = api
+        .post("/api/v1/chat/sessions", json!({"title": "t"}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.body["id"].as_str().unwrap().to_string()
 }
@@ -129,7 +134,10 @@ pub async fn messages(api: &Api, sid: &str) -> Vec<Value> {
 async fn wait_idle(app: &TestApp) {
     let start = Instant::now();
     while app.state.ai.status().queue.in_flight != 0 {
-        assert!(start.elapsed() < Duration::from_secs(20), "the slot was not freed");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the slot was not freed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -151,11 +159,17 @@ async fn reply_streams_and_both_messages_are_stored() {
     assert!(ct.starts_with("text/event-stream"), "{ct}");
     let events = SseReader::new(resp).rest().await;
     let (text, done) = collect(&events);
-    assert!(events.iter().filter(|e| e.event == "token").count() >= 2, "{events:?}");
+    assert!(
+        events.iter().filter(|e| e.event == "token").count() >= 2,
+        "{events:?}"
+    );
     assert!(!text.is_empty());
 
     let usage = &done["usage"];
-    let (p, c) = (usage["prompt_tokens"].as_u64().unwrap(), usage["completion_tokens"].as_u64().unwrap());
+    let (p, c) = (
+        usage["prompt_tokens"].as_u64().unwrap(),
+        usage["completion_tokens"].as_u64().unwrap(),
+    );
     assert!(p > 0 && c > 0 && c <= 24, "{done}");
     assert_eq!(usage["total_tokens"].as_u64().unwrap(), p + c);
     assert_eq!(done["context"]["included_messages"], 1);
@@ -226,7 +240,10 @@ async fn disconnect_cancels_frees_the_slot_and_keeps_an_incomplete_reply() {
     };
     assert_eq!(reply["status"], "incomplete", "{reply}");
     let kept = reply["content"].as_str().unwrap();
-    assert!(kept.starts_with(&seen), "{kept:?} does not start with {seen:?}");
+    assert!(
+        kept.starts_with(&seen),
+        "{kept:?} does not start with {seen:?}"
+    );
     // The session is free again.
     let (text, _) = chat(&founder, &sid, "Thanks.", greedy(4)).await;
     assert!(!text.is_empty());
@@ -239,7 +256,11 @@ async fn stop_ends_the_reply_and_a_second_message_waits_for_it() {
     let founder = app.founder().await;
     let sid = new_session(&founder).await;
     let stop = format!("/api/v1/chat/sessions/{sid}/stop");
-    assert_error(&founder.post(&stop, json!({})).await, StatusCode::CONFLICT, "conflict");
+    assert_error(
+        &founder.post(&stop, json!({})).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
     let resp = raw(
         &founder,
         Method::POST,
@@ -251,7 +272,10 @@ async fn stop_ends_the_reply_and_a_second_message_waits_for_it() {
     assert_eq!(sse.next().await.unwrap().event, "token");
     // One reply at a time per session.
     let r = founder
-        .post(&format!("/api/v1/chat/sessions/{sid}/messages"), json!({"content": "more"}))
+        .post(
+            &format!("/api/v1/chat/sessions/{sid}/messages"),
+            json!({"content": "more"}),
+        )
         .await;
     assert_error(&r, StatusCode::CONFLICT, "conflict");
     let r = founder.post(&stop, json!({})).await;
@@ -275,9 +299,19 @@ async fn regenerate_replaces_the_last_reply() {
     let founder = app.founder().await;
     let sid = new_session(&founder).await;
     let regen = format!("/api/v1/chat/sessions/{sid}/regenerate");
-    assert_error(&founder.post(&regen, json!({})).await, StatusCode::CONFLICT, "conflict");
+    assert_error(
+        &founder.post(&regen, json!({})).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
     let (_, first) = chat(&founder, &sid, "Say hello.", greedy(12)).await;
-    let resp = raw(&founder, Method::POST, &regen, json!({"params": {"temperature": 1.5, "seed": 99, "max_tokens": 12}})).await;
+    let resp = raw(
+        &founder,
+        Method::POST,
+        &regen,
+        json!({"params": {"temperature": 1.5, "seed": 99, "max_tokens": 12}}),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let (text, done) = collect(&SseReader::new(resp).rest().await);
     assert_ne!(done["message_id"], first["message_id"]);
@@ -333,31 +367,51 @@ async fn token_count_equals_the_tokenizer_count_of_the_stored_messages() {
     let sid = new_session(&founder).await;
     chat(&founder, &sid, "What is a lighthouse?", greedy(16)).await;
     chat(&founder, &sid, "And a harbour?", greedy(16)).await;
-    let r = founder.get(&format!("/api/v1/chat/sessions/{sid}/token-count")).await;
+    let r = founder
+        .get(&format!("/api/v1/chat/sessions/{sid}/token-count"))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
-    let opts = EngineOptions { threads: 1, context_size: 256, max_sequences: 1 };
+    let opts = EngineOptions {
+        threads: 1,
+        context_size: 256,
+        max_sequences: 1,
+    };
     let tok = tokio::task::spawn_blocking(move || LocalModel::load(&test_model(), &opts).unwrap())
         .await
         .unwrap();
     let (mut p, mut c) = (0, 0);
     for m in messages(&founder, &sid).await {
         let n = tok.count_tokens(m["content"].as_str().unwrap()).unwrap() as u64;
-        if m["role"] == "assistant" { c += n } else { p += n }
+        if m["role"] == "assistant" {
+            c += n
+        } else {
+            p += n
+        }
     }
     assert_eq!(r.body["prompt_tokens"], p);
     assert_eq!(r.body["completion_tokens"], c);
     assert_eq!(r.body["total_tokens"], p + c);
     assert_eq!(r.body["context_window"], 256);
     let pct = r.body["used_percent"].as_f64().unwrap();
-    assert!((pct - (p + c) as f64 * 100.0 / 256.0).abs() < 0.06, "{}", r.text);
+    assert!(
+        (pct - (p + c) as f64 * 100.0 / 256.0).abs() < 0.06,
+        "{}",
+        r.text
+    );
     assert_eq!(r.body["warning"], pct >= 90.0);
 
     // A long message fills the window past 90 %: the meter warns.
     let long = "lighthouse ".repeat(240);
     chat(&founder, &sid, &long, greedy(2)).await;
-    let r = founder.get(&format!("/api/v1/chat/sessions/{sid}/token-count")).await;
-    assert!(r.body["used_percent"].as_f64().unwrap() >= 90.0, "{}", r.text);
+    let r = founder
+        .get(&format!("/api/v1/chat/sessions/{sid}/token-count"))
+        .await;
+    assert!(
+        r.body["used_percent"].as_f64().unwrap() >= 90.0,
+        "{}",
+        r.text
+    );
     assert_eq!(r.body["warning"], true);
     app.stop().await;
 }
@@ -375,30 +429,58 @@ async fn a_full_queue_answers_503_before_any_stream() {
         new_session(&founder).await,
         new_session(&founder).await,
     );
-    let long = json!({"content": "Count from 1 to 500, one number per line.", "params": greedy(2000)});
+    let long =
+        json!({"content": "Count from 1 to 500, one number per line.", "params": greedy(2000)});
     let mut first = SseReader::new(
-        raw(&founder, Method::POST, &format!("/api/v1/chat/sessions/{a}/messages"), long.clone()).await,
+        raw(
+            &founder,
+            Method::POST,
+            &format!("/api/v1/chat/sessions/{a}/messages"),
+            long.clone(),
+        )
+        .await,
     );
     assert_eq!(first.next().await.unwrap().event, "token");
     // The second waits in the queue (its response starts when its turn comes).
     let (f2, b2) = (founder.clone(), b.clone());
     let waiting = tokio::spawn(async move {
-        raw(&f2, Method::POST, &format!("/api/v1/chat/sessions/{b2}/messages"), json!({"content": "Hi", "params": greedy(4)})).await
+        raw(
+            &f2,
+            Method::POST,
+            &format!("/api/v1/chat/sessions/{b2}/messages"),
+            json!({"content": "Hi", "params": greedy(4)}),
+        )
+        .await
     });
     let start = Instant::now();
     while app.state.ai.status().queue.pending < 1 {
-        assert!(start.elapsed() < Duration::from_secs(20), "the second request never queued");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the second request never queued"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let r = founder
-        .post(&format!("/api/v1/chat/sessions/{c}/messages"), json!({"content": "Hi"}))
+        .post(
+            &format!("/api/v1/chat/sessions/{c}/messages"),
+            json!({"content": "Hi"}),
+        )
         .await;
     assert_error(&r, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry >= 1);
-    assert!(messages(&founder, &c).await.is_empty(), "the refused message is not kept");
+    assert!(
+        messages(&founder, &c).await.is_empty(),
+        "the refused message is not kept"
+    );
     // Stopping the first lets the second run.
-    assert_eq!(founder.post(&format!("/api/v1/chat/sessions/{a}/stop"), json!({})).await.status, 200);
+    assert_eq!(
+        founder
+            .post(&format!("/api/v1/chat/sessions/{a}/stop"), json!({}))
+            .await
+            .status,
+        200
+    );
     first.rest().await;
     let second = waiting.await.unwrap();
     assert_eq!(second.status(), StatusCode::OK);
@@ -421,7 +503,13 @@ async fn messages_page_in_order() {
     loop {
         let r = founder.get(&path).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        seen.extend(r.body["messages"].as_array().unwrap().iter().map(|m| m["id"].clone()));
+        seen.extend(
+            r.body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].clone()),
+        );
         match r.body["next"].as_str() {
             Some(n) => path = format!("/api/v1/chat/sessions/{sid}/messages?limit=3&after={n}"),
             None => break,
@@ -430,7 +518,9 @@ async fn messages_page_in_order() {
     let ids: Vec<Value> = all.iter().map(|m| m["id"].clone()).collect();
     assert_eq!(seen, ids);
     for bad in ["limit=0", "limit=501", "limit=x"] {
-        let r = founder.get(&format!("/api/v1/chat/sessions/{sid}/messages?{bad}")).await;
+        let r = founder
+            .get(&format!("/api/v1/chat/sessions/{sid}/messages?{bad}"))
+            .await;
         assert!(r.status == 400 || r.status == 422, "{bad}: {}", r.text);
     }
     app.stop().await;
@@ -452,12 +542,25 @@ async fn bad_input_scope_and_permissions() {
         let r = founder.post(&path, body).await;
         assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     }
-    for body in [json!({"text": "hi"}), json!({"content": 3}), json!({"content": "hi", "params": {"nope": 1}})] {
-        assert_error(&founder.post(&path, body).await, StatusCode::BAD_REQUEST, "bad_request");
+    for body in [
+        json!({"text": "hi"}),
+        json!({"content": 3}),
+        json!({"content": "hi", "params": {"nope": 1}}),
+    ] {
+        assert_error(
+            &founder.post(&path, body).await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        );
     }
-    let huge = founder.post(&path, json!({"content": "x".repeat(2 * 1024 * 1024)})).await;
+    let huge = founder
+        .post(&path, json!({"content": "x".repeat(2 * 1024 * 1024)}))
+        .await;
     assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(messages(&founder, &sid).await.is_empty(), "nothing was stored");
+    assert!(
+        messages(&founder, &sid).await.is_empty(),
+        "nothing was stored"
+    );
 
     // Anonymous: 401 everywhere.
     let anon = app.client();
@@ -465,11 +568,19 @@ async fn bad_input_scope_and_permissions() {
         (Method::POST, path.clone()),
         (Method::GET, path.clone()),
         (Method::POST, format!("/api/v1/chat/sessions/{sid}/stop")),
-        (Method::POST, format!("/api/v1/chat/sessions/{sid}/regenerate")),
-        (Method::GET, format!("/api/v1/chat/sessions/{sid}/token-count")),
+        (
+            Method::POST,
+            format!("/api/v1/chat/sessions/{sid}/regenerate"),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/chat/sessions/{sid}/token-count"),
+        ),
         (Method::PATCH, format!("/api/v1/chat/sessions/{sid}/model")),
     ] {
-        let r = anon.send(m, &p, Some(json!({"content": "hi", "model": null}))).await;
+        let r = anon
+            .send(m, &p, Some(json!({"content": "hi", "model": null})))
+            .await;
         assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
     }
     let member = app.user_with_role(&founder, "other", "member").await;
@@ -477,30 +588,70 @@ async fn bad_input_scope_and_permissions() {
     for (m, p, b) in [
         (Method::POST, path.clone(), Some(json!({"content": "hi"}))),
         (Method::GET, path.clone(), None),
-        (Method::GET, format!("/api/v1/chat/sessions/{sid}/token-count"), None),
-        (Method::POST, format!("/api/v1/chat/sessions/{sid}/stop"), None),
-        (Method::POST, format!("/api/v1/chat/sessions/{sid}/regenerate"), Some(json!({}))),
-        (Method::PATCH, format!("/api/v1/chat/sessions/{sid}/model"), Some(json!({"model": null}))),
+        (
+            Method::GET,
+            format!("/api/v1/chat/sessions/{sid}/token-count"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/chat/sessions/{sid}/stop"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/chat/sessions/{sid}/regenerate"),
+            Some(json!({})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/chat/sessions/{sid}/model"),
+            Some(json!({"model": null})),
+        ),
     ] {
-        assert_error(&member.send(m, &p, b).await, StatusCode::NOT_FOUND, "not_found");
+        assert_error(
+            &member.send(m, &p, b).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
     }
 
     // Without chat.use: 403.
     let me = member.get("/api/v1/auth/me").await;
     let mid = me.body["user"]["id"].as_str().unwrap().to_string();
-    founder.post("/api/v1/auth/step-up", json!({"password": FOUNDER_PASSWORD})).await;
+    founder
+        .post(
+            "/api/v1/auth/step-up",
+            json!({"password": FOUNDER_PASSWORD}),
+        )
+        .await;
     let r = founder
-        .put(&format!("/api/v1/admin/users/{mid}/permissions"), json!({"grants": [], "denials": ["chat.use"]}))
+        .put(
+            &format!("/api/v1/admin/users/{mid}/permissions"),
+            json!({"grants": [], "denials": ["chat.use"]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let own = "/api/v1/chat/sessions/00000000-0000-7000-8000-000000000000";
     for (m, p, b) in [
-        (Method::POST, format!("{own}/messages"), Some(json!({"content": "hi"}))),
+        (
+            Method::POST,
+            format!("{own}/messages"),
+            Some(json!({"content": "hi"})),
+        ),
         (Method::GET, format!("{own}/token-count"), None),
-        (Method::PATCH, format!("{own}/model"), Some(json!({"model": null}))),
+        (
+            Method::PATCH,
+            format!("{own}/model"),
+            Some(json!({"model": null})),
+        ),
         (Method::GET, "/api/v1/chat/preferences".to_string(), None),
     ] {
-        assert_error(&member.send(m, &p, b).await, StatusCode::FORBIDDEN, "forbidden");
+        assert_error(
+            &member.send(m, &p, b).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
     }
     app.stop().await;
 }
@@ -511,24 +662,42 @@ async fn preferences_round_trip_and_reach_the_prompt() {
     let founder = app.founder().await;
     let p = "/api/v1/chat/preferences";
     let r = founder.get(p).await;
-    assert_eq!(r.body, json!({"system_prompt": null, "preferences": {}, "default_model": null}));
+    assert_eq!(
+        r.body,
+        json!({"system_prompt": null, "preferences": {}, "default_model": null})
+    );
     let body = json!({"system_prompt": "Answer in one word.", "preferences": {"tone": "brief"}, "default_model": MODEL_ID});
     let r = founder.put(p, body.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(founder.get(p).await.body, body);
     let sid = new_session(&founder).await;
     let (_, done) = chat(&founder, &sid, "Hi.", greedy(3)).await;
-    assert!(done["context"]["tokens"]["instructions"].as_u64().unwrap() > 0, "{done}");
+    assert!(
+        done["context"]["tokens"]["instructions"].as_u64().unwrap() > 0,
+        "{done}"
+    );
 
     for bad in [
         json!({"system_prompt": "x".repeat(8_001)}),
         json!({"preferences": {"k": "v".repeat(9_000)}}),
         json!({"default_model": "local:missing"}),
     ] {
-        assert_error(&founder.put(p, bad).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_error(
+            &founder.put(p, bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
     }
-    assert_error(&founder.put(p, json!({"preferences": [1]})).await, StatusCode::BAD_REQUEST, "bad_request");
-    assert_eq!(founder.get(p).await.body, body, "refused writes changed nothing");
+    assert_error(
+        &founder.put(p, json!({"preferences": [1]})).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_eq!(
+        founder.get(p).await.body,
+        body,
+        "refused writes changed nothing"
+    );
     app.stop().await;
 }
 
@@ -548,7 +717,12 @@ async fn idle_sessions_are_archived_by_the_cleanup_job() {
         .force_chat_activity(&fresh, selah_store::now_ms() - 89 * day)
         .await
         .unwrap();
-    founder.post("/api/v1/auth/step-up", json!({"password": FOUNDER_PASSWORD})).await;
+    founder
+        .post(
+            "/api/v1/auth/step-up",
+            json!({"password": FOUNDER_PASSWORD}),
+        )
+        .await;
     let r = founder.post("/api/v1/admin/cleanup", json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let job = r.body["jobs"]

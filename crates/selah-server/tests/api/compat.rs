@@ -65,7 +65,11 @@ async fn python(base: &str, key: &str, model: &str) -> Value {
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -108,7 +112,11 @@ async fn openai_python_style_client_gets_openai_shapes() {
         .filter_map(|c| c["delta"]["content"].as_str())
         .collect();
     assert_eq!(streamed, text);
-    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk")
+    );
     let finish: Vec<&Value> = chunks
         .iter()
         .filter_map(|c| c["choices"].get(0))
@@ -150,7 +158,11 @@ fn assert_openai_error(r: &Resp, status: StatusCode, kind: &str) {
     let e = &r.body["error"];
     assert_eq!(e["type"], kind, "{}", r.text);
     assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
-    assert!(e.get("param").is_some() && e.get("code").is_some(), "{}", r.text);
+    assert!(
+        e.get("param").is_some() && e.get("code").is_some(),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]
@@ -169,9 +181,15 @@ async fn bad_requests_get_openai_errors() {
         json!({"model": MODEL_ID}),
         json!({"messages": "hi"}),
     ] {
-        assert_openai_error(&founder.post(p, body).await, StatusCode::BAD_REQUEST, "invalid_request_error");
+        assert_openai_error(
+            &founder.post(p, body).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+        );
     }
-    let r = founder.post(p, json!({"model": "local:none", "messages": hi})).await;
+    let r = founder
+        .post(p, json!({"model": "local:none", "messages": hi}))
+        .await;
     assert_openai_error(&r, StatusCode::NOT_FOUND, "invalid_request_error");
     // Not JSON at all.
     let raw = founder
@@ -191,19 +209,51 @@ async fn bad_requests_get_openai_errors() {
     let r = founder.post(p, json!({"messages": long})).await;
     assert_openai_error(&r, StatusCode::BAD_REQUEST, "invalid_request_error");
     // No token; a guest (who has chat.use) may.
-    assert_openai_error(&app.client().post(p, json!({"messages": hi})).await, StatusCode::UNAUTHORIZED, "authentication_error");
-    assert_openai_error(&app.client().get("/v1/models").await, StatusCode::UNAUTHORIZED, "authentication_error");
-    let r = guest.post(p, json!({"messages": hi, "max_tokens": 2, "temperature": 0})).await;
+    assert_openai_error(
+        &app.client().post(p, json!({"messages": hi})).await,
+        StatusCode::UNAUTHORIZED,
+        "authentication_error",
+    );
+    assert_openai_error(
+        &app.client().get("/v1/models").await,
+        StatusCode::UNAUTHORIZED,
+        "authentication_error",
+    );
+    let r = guest
+        .post(
+            p,
+            json!({"messages": hi, "max_tokens": 2, "temperature": 0}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     // Without chat.use: 403 in OpenAI's shape.
-    let gid = guest.get("/api/v1/auth/me").await.body["user"]["id"].as_str().unwrap().to_string();
-    founder.post("/api/v1/auth/step-up", json!({"password": FOUNDER_PASSWORD})).await;
+    let gid = guest.get("/api/v1/auth/me").await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    founder
+        .post(
+            "/api/v1/auth/step-up",
+            json!({"password": FOUNDER_PASSWORD}),
+        )
+        .await;
     let r = founder
-        .put(&format!("/api/v1/admin/users/{gid}/permissions"), json!({"grants": [], "denials": ["chat.use"]}))
+        .put(
+            &format!("/api/v1/admin/users/{gid}/permissions"),
+            json!({"grants": [], "denials": ["chat.use"]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_openai_error(&guest.post(p, json!({"messages": hi})).await, StatusCode::FORBIDDEN, "permission_error");
-    assert_openai_error(&guest.get("/v1/models").await, StatusCode::FORBIDDEN, "permission_error");
+    assert_openai_error(
+        &guest.post(p, json!({"messages": hi})).await,
+        StatusCode::FORBIDDEN,
+        "permission_error",
+    );
+    assert_openai_error(
+        &guest.get("/v1/models").await,
+        StatusCode::FORBIDDEN,
+        "permission_error",
+    );
     app.stop().await;
 }

@@ -11,17 +11,26 @@ use serde_json::{Value, json};
 use crate::common::{FOUNDER_PASSWORD, Server};
 
 fn test_model() -> PathBuf {
-    let p = std::env::var_os("SELAH_TEST_MODEL").map(PathBuf::from).expect(
-        "SELAH_TEST_MODEL is not set: it must name SmolLM2-135M-Instruct.Q4_1.gguf \
+    let p = std::env::var_os("SELAH_TEST_MODEL")
+        .map(PathBuf::from)
+        .expect(
+            "SELAH_TEST_MODEL is not set: it must name SmolLM2-135M-Instruct.Q4_1.gguf \
          (`make test` sets it after scripts/fetch-models.sh fetches the model)",
+        );
+    assert!(
+        p.is_file(),
+        "SELAH_TEST_MODEL={} does not exist",
+        p.display()
     );
-    assert!(p.is_file(), "SELAH_TEST_MODEL={} does not exist", p.display());
     p
 }
 
 async fn serve(data: &std::path::Path) -> Server {
     Server::start(data, |c| {
-        c.env("SELAH_AI__OLLAMA_MODELS_DIR", "/nonexistent/selah-test-ollama");
+        c.env(
+            "SELAH_AI__OLLAMA_MODELS_DIR",
+            "/nonexistent/selah-test-ollama",
+        );
     })
     .await
 }
@@ -63,8 +72,10 @@ async fn kill_9_mid_reply_keeps_the_text_as_incomplete() {
         .http
         .post(format!("{}/api/v1/chat/sessions/{sid}/messages", api.base))
         .bearer_auth(api.token.as_ref().unwrap())
-        .json(&json!({"content": "Count from 1 to 500, one number per line.",
-                      "params": {"temperature": 0.0, "seed": 3, "max_tokens": 4000}}))
+        .json(
+            &json!({"content": "Count from 1 to 500, one number per line.",
+                      "params": {"temperature": 0.0, "seed": 3, "max_tokens": 4000}}),
+        )
         .send()
         .await
         .unwrap();
@@ -73,27 +84,41 @@ async fn kill_9_mid_reply_keeps_the_text_as_incomplete() {
     // Read a good part of the reply, then keep reading for well over one flush interval.
     let (mut buf, mut text) = (String::new(), String::new());
     while text.chars().count() < 40 {
-        assert!(!read_tokens(&mut resp, &mut buf, &mut text).await, "the reply ended too soon: {text:?}");
+        assert!(
+            !read_tokens(&mut resp, &mut buf, &mut text).await,
+            "the reply ended too soon: {text:?}"
+        );
     }
     let seen_early = text.clone();
     let until = Instant::now() + Duration::from_millis(800);
     while Instant::now() < until {
-        assert!(!read_tokens(&mut resp, &mut buf, &mut text).await, "the reply ended too soon: {text:?}");
+        assert!(
+            !read_tokens(&mut resp, &mut buf, &mut text).await,
+            "the reply ended too soon: {text:?}"
+        );
     }
     server.kill9().await;
     drop(resp);
 
     let server = serve(&data).await;
     let api = server.client().login("founder", FOUNDER_PASSWORD).await;
-    let (st, page) = api.get(&format!("/api/v1/chat/sessions/{sid}/messages")).await;
+    let (st, page) = api
+        .get(&format!("/api/v1/chat/sessions/{sid}/messages"))
+        .await;
     assert_eq!(st, 200, "{page}");
     let msgs = page["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 2, "{page}");
     let reply = &msgs[1];
     assert_eq!(reply["status"], "incomplete", "{reply}");
     let kept = reply["content"].as_str().unwrap();
-    assert!(kept.starts_with(&seen_early), "lost text the user saw: {kept:?} vs {seen_early:?}");
+    assert!(
+        kept.starts_with(&seen_early),
+        "lost text the user saw: {kept:?} vs {seen_early:?}"
+    );
     // The server may have written (and flushed) a little past what the client had read.
-    assert!(text.starts_with(kept) || kept.starts_with(&text), "{kept:?} vs {text:?}");
+    assert!(
+        text.starts_with(kept) || kept.starts_with(&text),
+        "{kept:?} vs {text:?}"
+    );
     server.stop().await;
 }
