@@ -38,6 +38,8 @@ pub struct Inner {
     pub jobs: Jobs,
     /// Cached health report.
     pub health: HealthState,
+    /// The AI runtime: models, engine, queues, hot slots, remote backends.
+    pub ai: Arc<selah_ai::Runtime>,
     /// When the process started serving.
     pub started: Instant,
 }

@@ -29,7 +29,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_ai_runtime"),
+];
 
 /// The newest schema version this binary knows.
 pub const MIGRATIONS_KNOWN: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;

@@ -2,10 +2,14 @@
 
 mod admin_users;
 mod audit;
+mod backends;
 mod auth;
 mod chat_sessions;
 mod common;
+mod engine_status;
+mod hot_slots;
 mod jobs;
+mod models;
 mod observe;
 mod openapi;
 mod policy;
