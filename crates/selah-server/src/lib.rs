@@ -14,6 +14,7 @@ pub mod chat_sessions;
 pub mod error;
 pub mod extract;
 pub mod jobs;
+pub mod lifecycle;
 pub mod observe;
 pub mod policy;
 pub mod state;
@@ -172,11 +173,15 @@ impl Server {
             let _ = stopped.wait_for(|s| *s).await;
         });
         let mut serving = tokio::spawn(async move { serve.await });
+        // systemd: READY once listening, watchdog pings while the store answers.
+        let mut lifecycle = lifecycle::Lifecycle::new(&state.config);
+        lifecycle.ready(state.store.clone());
 
         tokio::select! {
             res = &mut serving => { res??; }
             _ = shutdown => {
                 tracing::info!("shutdown requested: finishing in-flight requests");
+                lifecycle.stopping();
                 let _ = stop_tx.send(true);
                 match tokio::time::timeout(grace, &mut serving).await {
                     Ok(res) => { res??; }
@@ -187,6 +192,7 @@ impl Server {
                 }
             }
         }
+        lifecycle.stopping();
         drop(stop_rx);
         state.jobs.stop().await;
         state.ai.shutdown().await;

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod migrate;
 pub mod permissions;
 pub mod scope;
+mod session_cache;
 pub mod sessions;
 pub mod teams;
 pub mod users;
@@ -93,6 +94,7 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    sessions: std::sync::Arc<session_cache::SessionCache>,
 }
 
 /// Milliseconds since the Unix epoch: the store's one time representation.
@@ -136,6 +138,7 @@ impl Store {
             read: pool.clone(),
             write: pool,
             backend: Backend::Postgres,
+            sessions: Default::default(),
         })
     }
 
@@ -161,6 +164,7 @@ impl Store {
             read,
             write,
             backend: Backend::Sqlite,
+            sessions: Default::default(),
         })
     }
 

@@ -49,6 +49,17 @@ pub struct MigrationReport {
 }
 
 pub(crate) async fn run(store: &Store, data_dir: &Path) -> Result<MigrationReport> {
+    run_with(store, data_dir, MIGRATIONS).await
+}
+
+/// [`run`] over a given migration list (the real one, or a longer one in tests to simulate an
+/// upgrade).
+async fn run_with(
+    store: &Store,
+    data_dir: &Path,
+    migrations: &[Migration],
+) -> Result<MigrationReport> {
+    let known = migrations.last().map_or(0, |m| m.version);
     let pool = store.writer();
     pool.execute(
         "CREATE TABLE IF NOT EXISTS selah_schema (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -58,13 +69,13 @@ pub(crate) async fn run(store: &Store, data_dir: &Path) -> Result<MigrationRepor
         .fetch_one(pool)
         .await?
         .try_get("v")?;
-    if current > MIGRATIONS_KNOWN {
+    if current > known {
         return Err(StoreError::NewerSchema {
             found: current,
-            known: MIGRATIONS_KNOWN,
+            known,
         });
     }
-    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    let pending: Vec<&Migration> = migrations.iter().filter(|m| m.version > current).collect();
     let mut report = MigrationReport {
         from: current,
         to: current,
@@ -93,7 +104,7 @@ pub(crate) async fn run(store: &Store, data_dir: &Path) -> Result<MigrationRepor
         tracing::info!(version = m.version, name = m.name, "applied migration");
     }
     tx.commit().await?;
-    report.to = MIGRATIONS_KNOWN;
+    report.to = known;
     Ok(report)
 }
 
@@ -134,4 +145,119 @@ pub async fn force_schema_version(store: &Store, version: i64) -> Result<()> {
         .execute(store.writer())
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The upgrade path, simulated with a second migration: an existing SQLite file is copied to
+    //! `<data>/backups/` before migrating, a failing migration leaves the database as it was, and
+    //! a newer database is refused. (Migration 1 is not idempotent, so this cannot be simulated
+    //! from outside by deleting its `selah_schema` row.)
+
+    use super::*;
+
+    const V2: Migration = Migration {
+        version: 2,
+        name: "0002_test",
+        sqlite: "CREATE TABLE upgrade_probe (id TEXT PRIMARY KEY);",
+        postgres: "CREATE TABLE upgrade_probe (id TEXT PRIMARY KEY);",
+    };
+    const V2_BROKEN: Migration = Migration {
+        version: 2,
+        name: "0002_broken",
+        sqlite: "CREATE TABLE upgrade_probe (id TEXT); INSERT INTO no_such_table VALUES (1);",
+        postgres: "CREATE TABLE upgrade_probe (id TEXT); INSERT INTO no_such_table VALUES (1);",
+    };
+
+    async fn version(store: &Store) -> i64 {
+        sqlx::query("SELECT MAX(version) AS v FROM selah_schema")
+            .fetch_one(store.reader())
+            .await
+            .unwrap()
+            .try_get("v")
+            .unwrap()
+    }
+
+    async fn table_exists(store: &Store, name: &str) -> bool {
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type='table' AND name=$1")
+                .bind(name)
+                .fetch_one(store.reader())
+                .await
+                .unwrap()
+                .try_get("n")
+                .unwrap();
+        n == 1
+    }
+
+    #[tokio::test]
+    async fn an_existing_sqlite_file_is_copied_aside_before_an_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, first) = Store::open("", dir.path()).await.unwrap();
+        assert_eq!((first.from, first.to), (0, MIGRATIONS_KNOWN));
+        assert!(first.backup.is_none(), "a new database has nothing to keep");
+        sqlx::query("CREATE TABLE marker (v TEXT)")
+            .execute(store.writer())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO marker (v) VALUES ('before')")
+            .execute(store.writer())
+            .await
+            .unwrap();
+
+        let migrations = [migration!(1, "0001_foundation"), V2];
+        let report = run_with(&store, dir.path(), &migrations).await.unwrap();
+        assert_eq!((report.from, report.to), (1, 2));
+        assert_eq!(version(&store).await, 2);
+        assert!(table_exists(&store, "upgrade_probe").await);
+
+        // The copy is in <data>/backups and is the database as it was before the upgrade.
+        let backup = report.backup.expect("a copy was made");
+        assert_eq!(backup.parent().unwrap(), dir.path().join("backups"));
+        let copy = Store::connect_sqlite(&backup).await.unwrap();
+        assert_eq!(version(&copy).await, 1);
+        assert!(!table_exists(&copy, "upgrade_probe").await);
+        let v: String = sqlx::query("SELECT v FROM marker")
+            .fetch_one(copy.reader())
+            .await
+            .unwrap()
+            .try_get("v")
+            .unwrap();
+        assert_eq!(v, "before");
+
+        // Running again changes nothing and copies nothing.
+        let again = run_with(&store, dir.path(), &migrations).await.unwrap();
+        assert_eq!((again.from, again.to), (2, 2));
+        assert!(again.backup.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_failing_migration_leaves_the_database_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open("", dir.path()).await.unwrap();
+        let migrations = [migration!(1, "0001_foundation"), V2_BROKEN];
+        assert!(run_with(&store, dir.path(), &migrations).await.is_err());
+        assert_eq!(version(&store).await, 1);
+        assert!(!table_exists(&store, "upgrade_probe").await);
+        // The copy was made before the attempt.
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("backups"))
+                .unwrap()
+                .count(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open("", dir.path()).await.unwrap();
+        force_schema_version(&store, 999).await.unwrap();
+        match run(&store, dir.path()).await {
+            Err(StoreError::NewerSchema { found, known }) => {
+                assert_eq!((found, known), (999, MIGRATIONS_KNOWN));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

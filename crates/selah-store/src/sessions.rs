@@ -108,6 +108,9 @@ impl Store {
         idle_ms: i64,
     ) -> Result<Option<(Session, User)>> {
         let now = now_ms();
+        if let Some(hit) = self.sessions.get(token_hash, now, idle_ms) {
+            return Ok(Some(hit));
+        }
         let sql = format!(
             "SELECT {SESSION_COLUMNS}, u.username, u.password_hash, u.role, u.disabled, u.created_at AS user_created_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -138,6 +141,7 @@ impl Store {
                 .execute(self.writer())
                 .await?;
         }
+        self.sessions.put(token_hash, &session, &user);
         Ok(Some((session, user)))
     }
 
@@ -171,20 +175,9 @@ impl Store {
         rows.iter().map(session_from_row).collect()
     }
 
-    /// One of a user's sessions by id (None for another user's or an unknown id).
-    pub async fn user_session(&self, user_id: &str, session_id: &str) -> Result<Option<Session>> {
-        let sql =
-            format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = $1 AND s.user_id = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(session_id)
-            .bind(user_id)
-            .fetch_optional(self.reader())
-            .await?;
-        row.as_ref().map(session_from_row).transpose()
-    }
-
     /// Deletes one of a user's sessions. False when the user has no such session.
     pub async fn revoke_session(&self, user_id: &str, session_id: &str) -> Result<bool> {
+        self.sessions.clear();
         let n = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
             .bind(session_id)
             .bind(user_id)
@@ -196,6 +189,7 @@ impl Store {
 
     /// Marks a session as having re-entered the founder password until `until_ms`.
     pub async fn set_step_up(&self, session_id: &str, until_ms: i64) -> Result<()> {
+        self.sessions.clear();
         sqlx::query("UPDATE sessions SET step_up_until = $1 WHERE id = $2")
             .bind(until_ms)
             .bind(session_id)
@@ -206,6 +200,7 @@ impl Store {
 
     /// Deletes sessions past their absolute expiry or idle longer than `idle_ms`; returns how many.
     pub async fn delete_expired_sessions(&self, idle_ms: i64) -> Result<u64> {
+        self.sessions.clear();
         let now = now_ms();
         Ok(
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
@@ -220,6 +215,7 @@ impl Store {
     /// Test support: moves a session's clock back, to simulate idleness or age.
     #[doc(hidden)]
     pub async fn age_session(&self, session_id: &str, by_ms: i64) -> Result<()> {
+        self.sessions.clear();
         sqlx::query(
             "UPDATE sessions SET created_at = created_at - $1, last_seen_at = last_seen_at - $1, expires_at = expires_at - $1 WHERE id = $2",
         )

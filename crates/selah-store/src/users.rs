@@ -164,6 +164,7 @@ impl Store {
 
     /// Replaces a user's password hash and ends all their sessions. False when no such user.
     pub async fn set_password(&self, id: &str, password_hash: &str) -> Result<bool> {
+        self.sessions.clear();
         let mut tx = self.writer().begin().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
@@ -188,6 +189,7 @@ impl Store {
         password_hash: &str,
         keep_session: &str,
     ) -> Result<bool> {
+        self.sessions.clear();
         let mut tx = self.writer().begin().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
@@ -207,6 +209,7 @@ impl Store {
 
     /// Disables or re-enables a user; disabling ends their sessions. False when no such user.
     pub async fn set_disabled(&self, id: &str, disabled: bool) -> Result<bool> {
+        self.sessions.clear();
         let mut tx = self.writer().begin().await?;
         let n = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
             .bind(i64::from(disabled))
@@ -228,6 +231,7 @@ impl Store {
     /// Sets a user's global role. False when no such user. The founder's role cannot change
     /// here, nor can anyone become founder (the database's one-founder index also refuses).
     pub async fn set_role(&self, id: &str, role: Role) -> Result<bool> {
+        self.sessions.clear();
         let n = sqlx::query(
             "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 AND role <> 'founder'",
         )

@@ -34,6 +34,8 @@ pub struct CurrentUser {
     pub via: AuthVia,
     /// Founder step-up valid until (ms; 0: none).
     pub step_up_until: i64,
+    /// The session's absolute expiry (ms).
+    pub expires_at: i64,
 }
 
 impl CurrentUser {
@@ -120,6 +122,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             session_id: session.id,
             via,
             step_up_until: session.step_up_until,
+            expires_at: session.expires_at,
         };
         parts.extensions.insert(current.clone());
         Ok(current)

@@ -1,5 +1,14 @@
-//! Tests of the `selah` binary: each spawns the real executable with its own data directory.
+//! Process-level tests: the real `selah` binary, started as a child process with its own
+//! temporary data directory (and, for `serve`, a free port), driven over HTTP and with signals.
 
 mod audit;
+mod basics;
+mod common;
+mod doctor;
+mod durability;
+mod healthcheck;
+mod lifecycle;
+mod logs;
 mod models;
+mod secrets;
 mod user;
