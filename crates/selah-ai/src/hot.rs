@@ -101,7 +101,10 @@ impl Runtime {
                 estimated_bytes: est,
                 loaded: model.is_some_and(|m| self.pool.is_loaded(m)),
                 error: model.and_then(|m| {
-                    failures.iter().find(|(k, _)| k == m).map(|(_, e)| e.clone())
+                    failures
+                        .iter()
+                        .find(|(k, _)| k == m)
+                        .map(|(_, e)| e.clone())
                 }),
             });
         }
@@ -152,9 +155,7 @@ impl Runtime {
             .assign_hot_slot(i64::from(slot), &model.0, by)
             .await
             .map_err(|e| match e {
-                selah_store::StoreError::Conflict(_) => {
-                    SlotError::AlreadyHot(model.0.clone())
-                }
+                selah_store::StoreError::Conflict(_) => SlotError::AlreadyHot(model.0.clone()),
                 other => SlotError::Store(other.to_string()),
             })?;
         let previous = hot.insert(slot, model.clone()).filter(|p| p != model);

@@ -75,7 +75,13 @@ fn parse_meminfo(text: &str) -> Option<MemoryFigures> {
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
             .map(|kb| kb * 1024)
     };
     Some(MemoryFigures {
@@ -156,8 +162,10 @@ mod tests {
 
     #[test]
     fn meminfo_is_parsed_in_bytes() {
-        let f = parse_meminfo("MemTotal:       16318412 kB\nMemFree: 1 kB\nMemAvailable:    8000000 kB\n")
-            .unwrap();
+        let f = parse_meminfo(
+            "MemTotal:       16318412 kB\nMemFree: 1 kB\nMemAvailable:    8000000 kB\n",
+        )
+        .unwrap();
         assert_eq!(f.total_bytes, 16318412 * 1024);
         assert_eq!(f.available_bytes, 8000000 * 1024);
         assert!(parse_meminfo("MemTotal: 5 kB\n").is_none());
@@ -173,7 +181,10 @@ mod tests {
     #[test]
     fn overrides_replace_the_machine_and_can_be_lifted() {
         let p = MemoryProbe::new();
-        let fake = MemoryFigures { total_bytes: 8 * G, available_bytes: 4 * G };
+        let fake = MemoryFigures {
+            total_bytes: 8 * G,
+            available_bytes: 4 * G,
+        };
         p.set_override(Some(fake));
         assert_eq!(p.figures(), fake);
         p.set_override(None);
@@ -182,7 +193,10 @@ mod tests {
 
     #[test]
     fn fits_at_exactly_half_of_available_and_not_a_byte_more() {
-        let mem = MemoryFigures { total_bytes: 16 * G, available_bytes: 8 * G };
+        let mem = MemoryFigures {
+            total_bytes: 16 * G,
+            available_bytes: 8 * G,
+        };
         assert!(check_fit(3 * G, 4 * G, mem).fits);
         let over = check_fit(3 * G, 4 * G + 1, mem);
         assert!(!over.fits);

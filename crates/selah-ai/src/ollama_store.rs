@@ -86,7 +86,9 @@ pub fn scan(store: &Path) -> Vec<OllamaModel> {
                             blob,
                         });
                     }
-                    None => tracing::debug!(manifest = %path.display(), "Ollama manifest without a usable model layer"),
+                    None => {
+                        tracing::debug!(manifest = %path.display(), "Ollama manifest without a usable model layer")
+                    }
                 }
             }
         }
@@ -167,7 +169,11 @@ mod tests {
         write_manifest(store, "someone", "tiny", "latest", &hex, 4).unwrap();
         // A manifest whose blob is missing, and one that is not JSON.
         write_manifest(store, "library", "gone", "latest", &"cd".repeat(32), 4).unwrap();
-        let junk = store.join("manifests").join(REGISTRY).join("library").join("junk");
+        let junk = store
+            .join("manifests")
+            .join(REGISTRY)
+            .join("library")
+            .join("junk");
         std::fs::create_dir_all(&junk).unwrap();
         std::fs::write(junk.join("latest"), b"not json").unwrap();
 

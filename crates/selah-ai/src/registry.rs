@@ -204,7 +204,12 @@ impl Registry {
         }
         if let Some(store) = &self.ollama_dir {
             for m in ollama_store::scan(store) {
-                self.push(&mut out, ModelId(format!("ollama:{}", m.name)), m.blob, true);
+                self.push(
+                    &mut out,
+                    ModelId(format!("ollama:{}", m.name)),
+                    m.blob,
+                    true,
+                );
             }
         }
         out
@@ -365,7 +370,9 @@ mod tests {
     #[test]
     fn lists_ggufs_with_metadata_and_skips_other_files() {
         let dir = tempfile::tempdir().unwrap();
-        SyntheticGguf::llama("a", 1 << 20).write(&dir.path().join("a.gguf")).unwrap();
+        SyntheticGguf::llama("a", 1 << 20)
+            .write(&dir.path().join("a.gguf"))
+            .unwrap();
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
         std::fs::write(dir.path().join("broken.gguf"), "not a gguf").unwrap();
         let reg = Registry::new(dir.path().into(), None);
@@ -405,7 +412,9 @@ mod tests {
         ));
 
         let small = src.path().join("small.gguf");
-        SyntheticGguf::llama("small", 1 << 20).write(&small).unwrap();
+        SyntheticGguf::llama("small", 1 << 20)
+            .write(&small)
+            .unwrap();
         let got = reg.import(&small, 4096, PLENTY).unwrap();
         assert_eq!(got.id.0, "local:small");
         assert!(matches!(

@@ -20,7 +20,7 @@ use crate::registry::{
 };
 use crate::remote::{Backend, RemoteTiming};
 use crate::slots::ModelPool;
-use crate::status::{BackendStatus, EngineState, EngineStatus, ModelStatus, QueueStatus};
+
 use crate::{AiError, ChatMessage, GenEvent, ModelId, SamplingParams};
 
 /// How long a failed generation keeps the status at `error`.
@@ -33,10 +33,10 @@ pub struct Runtime {
     pub(crate) pool: Arc<ModelPool>,
     pub(crate) probe: Arc<MemoryProbe>,
     pub(crate) store: selah_store::Store,
-    backends: Vec<Arc<Backend>>,
+    pub(crate) backends: Vec<Arc<Backend>>,
     timing: Arc<RemoteTiming>,
-    queues: Mutex<HashMap<ModelId, Arc<ModelQueue>>>,
-    last_failure: Mutex<Option<(Instant, String)>>,
+    pub(crate) queues: Mutex<HashMap<ModelId, Arc<ModelQueue>>>,
+    pub(crate) last_failure: Mutex<Option<(Instant, String)>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Serialises hot-slot changes (check, persist, update the map as one step).
     pub(crate) slot_lock: tokio::sync::Mutex<()>,
@@ -190,7 +190,9 @@ impl Runtime {
     /// cache, fetched concurrently, so a dead backend never delays the local list long.
     pub async fn models(&self) -> Vec<ModelInfo> {
         let reg = self.registry.clone();
-        let local = tokio::task::spawn_blocking(move || reg.list()).await.unwrap_or_default();
+        let local = tokio::task::spawn_blocking(move || reg.list())
+            .await
+            .unwrap_or_default();
         let mut out: Vec<ModelInfo> = local
             .iter()
             .map(|src| {
@@ -249,12 +251,19 @@ impl Runtime {
     /// (for remote models, what the backend reports, else the configured size).
     pub async fn context_window(&self, model: &ModelId) -> Result<u32, AiError> {
         match self.target(model)? {
-            Target::Local(src) => Ok(effective_context(self.config.context_size, src.info.context_length)),
+            Target::Local(src) => Ok(effective_context(
+                self.config.context_size,
+                src.info.context_length,
+            )),
             Target::Remote(b, name) => Ok(b
                 .context_length(&name)
                 .await
                 .map(|own| effective_context(self.config.context_size, Some(own)))
-                .unwrap_or(if self.config.context_size > 0 { self.config.context_size } else { 4096 })),
+                .unwrap_or(if self.config.context_size > 0 {
+                    self.config.context_size
+                } else {
+                    4096
+                })),
         }
     }
 
@@ -276,7 +285,11 @@ impl Runtime {
 
     /// The prompt as the model will see it (the GGUF's chat template, assistant turn opened);
     /// for remote models, which apply their own template, a plain `role: content` rendering.
-    pub async fn render_chat(&self, model: &ModelId, messages: &[ChatMessage]) -> Result<String, AiError> {
+    pub async fn render_chat(
+        &self,
+        model: &ModelId,
+        messages: &[ChatMessage],
+    ) -> Result<String, AiError> {
         match self.target(model)? {
             Target::Local(src) => self.pool.get(&src).await?.render_chat(messages),
             Target::Remote(..) => Ok(messages
@@ -292,7 +305,10 @@ impl Runtime {
             .unwrap_or_else(|p| p.into_inner())
             .entry(model.clone())
             .or_insert_with(|| {
-                ModelQueue::new(self.config.max_sequences as usize, self.config.queue_capacity as usize)
+                ModelQueue::new(
+                    self.config.max_sequences as usize,
+                    self.config.queue_capacity as usize,
+                )
             })
             .clone()
     }
@@ -383,9 +399,11 @@ impl Runtime {
     /// Whether a model fits the memory available now (the 50% rule).
     pub async fn check_fit(&self, model: &ModelId) -> Result<FitReport, AiError> {
         match self.target(model)? {
-            Target::Local(src) => Ok(self
-                .registry
-                .check_fit(&src.info, self.config.context_size, self.probe.figures())),
+            Target::Local(src) => Ok(self.registry.check_fit(
+                &src.info,
+                self.config.context_size,
+                self.probe.figures(),
+            )),
             Target::Remote(..) => Err(AiError::BadModel(format!(
                 "{model} runs on a remote server; its memory is that server's"
             ))),
@@ -411,93 +429,5 @@ impl Runtime {
         tokio::task::spawn_blocking(move || reg.remove(&id))
             .await
             .map_err(|e| RegistryError::Io(e.to_string()))?
-    }
-
-    /// The engine status: overall state, queue figures, models and backend circuits.
-    pub fn status(&self) -> EngineStatus {
-        let queues: Vec<(ModelId, crate::queue::QueueFigures)> = self
-            .queues
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(k, q)| (k.clone(), q.figures()))
-            .collect();
-        let mut q = QueueStatus::default();
-        let (mut waits, mut last, mut fill) = (Vec::new(), 0i64, 0.0f64);
-        for (_, f) in &queues {
-            q.pending += f.pending;
-            q.in_flight += f.in_flight;
-            if f.last_activity_ms > 0 {
-                waits.push(f.avg_wait_ms);
-            }
-            last = last.max(f.last_activity_ms);
-            if f.capacity > 0 {
-                fill = fill.max(f.pending as f64 / f.capacity as f64);
-            }
-        }
-        if !waits.is_empty() {
-            q.avg_wait_ms = (waits.iter().sum::<f64>() / waits.len() as f64 * 10.0).round() / 10.0;
-        }
-        let hot = self.pool.hot();
-        let loaded = self.pool.loaded();
-        let mut ids: Vec<ModelId> = loaded.iter().map(|l| l.id.clone()).collect();
-        ids.extend(hot.values().cloned());
-        ids.extend(queues.iter().filter(|(_, f)| f.pending + f.in_flight > 0).map(|(k, _)| k.clone()));
-        ids.sort();
-        ids.dedup();
-        let models = ids
-            .into_iter()
-            .map(|id| {
-                let l = loaded.iter().find(|l| l.id == id);
-                let f = queues.iter().find(|(k, _)| *k == id).map(|(_, f)| *f).unwrap_or_default();
-                ModelStatus {
-                    hot_slot: hot.iter().find(|(_, v)| **v == id).map(|(k, _)| *k),
-                    loaded: l.is_some(),
-                    in_flight: f.in_flight,
-                    pending: f.pending,
-                    memory_bytes: l.map(|l| l.memory_bytes).unwrap_or(0),
-                    id: id.0,
-                }
-            })
-            .collect();
-        let backends = self
-            .backends
-            .iter()
-            .map(|b| BackendStatus {
-                name: b.name.clone(),
-                state: b.breaker.state().as_str(),
-                failures: b.breaker.failures(),
-            })
-            .collect();
-        let recent_failure = self
-            .last_failure
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .filter(|(t, _)| t.elapsed() < ERROR_WINDOW)
-            .map(|(_, e)| format!("a generation failed in the last minute: {e}"));
-        let hot_failure = self
-            .pool
-            .hot_failures()
-            .first()
-            .map(|(id, e)| format!("hot-slot model {id} failed to load: {e}"));
-        let error = hot_failure.or(recent_failure);
-        let status = if error.is_some() {
-            EngineState::Error
-        } else if q.pending + q.in_flight > 0 {
-            EngineState::Processing
-        } else {
-            EngineState::Idle
-        };
-        EngineStatus {
-            status,
-            queue_depth: q.pending,
-            last_activity: (last > 0).then_some(last),
-            queue: q,
-            models,
-            backends,
-            queue_fill: fill,
-            error,
-        }
     }
 }

@@ -79,8 +79,10 @@ impl ModelPool {
 
     /// The memory a model is expected to need with the configured context.
     pub fn estimate(&self, src: &LocalSource) -> u64 {
-        src.info
-            .estimated_runtime_bytes(effective_context(self.opts.context_size, src.info.context_length))
+        src.info.estimated_runtime_bytes(effective_context(
+            self.opts.context_size,
+            src.info.context_length,
+        ))
     }
 
     /// The loaded model for `src`, loading it first if needed (memory-guarded, off the

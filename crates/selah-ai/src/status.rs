@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+use crate::runtime::ERROR_WINDOW;
+use crate::{ModelId, Runtime};
+
 /// Idle, processing or error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -73,4 +76,103 @@ pub struct EngineStatus {
     pub queue_fill: f64,
     /// Why the state is `error`, if it is.
     pub error: Option<String>,
+}
+
+impl Runtime {
+    /// The engine status: overall state, queue figures, models and backend circuits.
+    pub fn status(&self) -> EngineStatus {
+        let queues: Vec<(ModelId, crate::queue::QueueFigures)> = self
+            .queues
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, q)| (k.clone(), q.figures()))
+            .collect();
+        let mut q = QueueStatus::default();
+        let (mut waits, mut last, mut fill) = (Vec::new(), 0i64, 0.0f64);
+        for (_, f) in &queues {
+            q.pending += f.pending;
+            q.in_flight += f.in_flight;
+            if f.last_activity_ms > 0 {
+                waits.push(f.avg_wait_ms);
+            }
+            last = last.max(f.last_activity_ms);
+            if f.capacity > 0 {
+                fill = fill.max(f.pending as f64 / f.capacity as f64);
+            }
+        }
+        if !waits.is_empty() {
+            q.avg_wait_ms = (waits.iter().sum::<f64>() / waits.len() as f64 * 10.0).round() / 10.0;
+        }
+        let hot = self.pool.hot();
+        let loaded = self.pool.loaded();
+        let mut ids: Vec<ModelId> = loaded.iter().map(|l| l.id.clone()).collect();
+        ids.extend(hot.values().cloned());
+        ids.extend(
+            queues
+                .iter()
+                .filter(|(_, f)| f.pending + f.in_flight > 0)
+                .map(|(k, _)| k.clone()),
+        );
+        ids.sort();
+        ids.dedup();
+        let models = ids
+            .into_iter()
+            .map(|id| {
+                let l = loaded.iter().find(|l| l.id == id);
+                let f = queues
+                    .iter()
+                    .find(|(k, _)| *k == id)
+                    .map(|(_, f)| *f)
+                    .unwrap_or_default();
+                ModelStatus {
+                    hot_slot: hot.iter().find(|(_, v)| **v == id).map(|(k, _)| *k),
+                    loaded: l.is_some(),
+                    in_flight: f.in_flight,
+                    pending: f.pending,
+                    memory_bytes: l.map(|l| l.memory_bytes).unwrap_or(0),
+                    id: id.0,
+                }
+            })
+            .collect();
+        let backends = self
+            .backends
+            .iter()
+            .map(|b| BackendStatus {
+                name: b.name.clone(),
+                state: b.breaker.state().as_str(),
+                failures: b.breaker.failures(),
+            })
+            .collect();
+        let recent_failure = self
+            .last_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|(t, _)| t.elapsed() < ERROR_WINDOW)
+            .map(|(_, e)| format!("a generation failed in the last minute: {e}"));
+        let hot_failure = self
+            .pool
+            .hot_failures()
+            .first()
+            .map(|(id, e)| format!("hot-slot model {id} failed to load: {e}"));
+        let error = hot_failure.or(recent_failure);
+        let status = if error.is_some() {
+            EngineState::Error
+        } else if q.pending + q.in_flight > 0 {
+            EngineState::Processing
+        } else {
+            EngineState::Idle
+        };
+        EngineStatus {
+            status,
+            queue_depth: q.pending,
+            last_activity: (last > 0).then_some(last),
+            queue: q,
+            models,
+            backends,
+            queue_fill: fill,
+            error,
+        }
+    }
 }

@@ -8,8 +8,10 @@
 //! reached its last list is shown as unavailable.
 
 pub mod breaker;
+mod config;
 pub mod ollama;
 pub mod openai;
+mod stream;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +23,8 @@ use tokio::sync::mpsc;
 
 use crate::{AiError, ChatMessage, FinishReason, GenEvent, SamplingParams, TokenUsage};
 use breaker::CircuitBreaker;
+pub use config::from_config;
+use stream::LineStream;
 
 /// Retries after the first attempt.
 pub const RETRIES: u32 = 3;
@@ -182,7 +186,9 @@ impl Backend {
         if !resp.status().is_success() {
             return Err(format!("it answered {}", resp.status().as_u16()));
         }
-        resp.json().await.map_err(|_| "it sent invalid JSON".to_string())
+        resp.json()
+            .await
+            .map_err(|_| "it sent invalid JSON".to_string())
     }
 
     /// Its models and whether they are available: fresh from the backend when the cached list
@@ -273,7 +279,8 @@ impl Backend {
 
     /// Models Ollama has loaded now (`/api/ps`); empty for other servers or on failure.
     pub async fn loaded(&self) -> Vec<String> {
-        if self.protocol != Protocol::Ollama || self.breaker.state() == breaker::BreakerState::Open {
+        if self.protocol != Protocol::Ollama || self.breaker.state() == breaker::BreakerState::Open
+        {
             return Vec::new();
         }
         match self.get_json("/api/ps").await {
@@ -300,7 +307,10 @@ impl Backend {
     ) -> Result<mpsc::Receiver<GenEvent>, AiError> {
         let (path, body) = match self.protocol {
             Protocol::Ollama => ("/api/chat", ollama::chat_body(model, messages, params)),
-            Protocol::OpenAi => ("/chat/completions", openai::chat_body(model, messages, params)),
+            Protocol::OpenAi => (
+                "/chat/completions",
+                openai::chat_body(model, messages, params),
+            ),
         };
         let mut last_error = String::new();
         for attempt in 0..=RETRIES {
@@ -326,7 +336,11 @@ impl Backend {
     }
 
     /// Sends the request and reads until the first event; then forwards the rest from a task.
-    async fn start_stream(&self, path: &str, body: &Value) -> Result<mpsc::Receiver<GenEvent>, String> {
+    async fn start_stream(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<mpsc::Receiver<GenEvent>, String> {
         let resp = tokio::time::timeout(
             FIRST_TOKEN_TIMEOUT,
             self.request(reqwest::Method::POST, path).json(body).send(),
@@ -337,12 +351,7 @@ impl Backend {
         if !resp.status().is_success() {
             return Err(format!("it answered {}", resp.status().as_u16()));
         }
-        let mut stream = LineStream {
-            resp,
-            buf: Vec::new(),
-            protocol: self.protocol,
-            sse: openai::SseState::default(),
-        };
+        let mut stream = LineStream::new(resp, self.protocol);
         // Wait for the first event: failures before it are retried.
         let first = tokio::time::timeout(FIRST_TOKEN_TIMEOUT, stream.next_event())
             .await
@@ -372,60 +381,8 @@ impl Backend {
     }
 }
 
-/// Splits a response body into lines and parses them.
-struct LineStream {
-    resp: reqwest::Response,
-    buf: Vec<u8>,
-    protocol: Protocol,
-    sse: openai::SseState,
-}
-
-impl LineStream {
-    /// The next meaningful event; Err when the stream fails or ends without one.
-    async fn next_event(&mut self) -> Result<GenEvent, String> {
-        loop {
-            while let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.buf.drain(..=pos).collect();
-                let line = String::from_utf8_lossy(&line);
-                let parsed = match self.protocol {
-                    Protocol::Ollama => ollama::parse_line(&line),
-                    Protocol::OpenAi => openai::parse_line(&line, &mut self.sse),
-                };
-                match parsed {
-                    Parsed::Skip => continue,
-                    Parsed::Token(t) => return Ok(GenEvent::Token(t)),
-                    Parsed::Error(e) => return Err(e),
-                    Parsed::Done { text: Some(t), usage, finish } => {
-                        // Deliver the text now, the end on the next call.
-                        let done = serde_json::json!({"done": true, "prompt_eval_count": usage.prompt_tokens,
-                            "eval_count": usage.completion_tokens,
-                            "done_reason": if finish == FinishReason::Length { "length" } else { "stop" }});
-                        let mut rest = format!("{done}\n").into_bytes();
-                        rest.extend_from_slice(&self.buf);
-                        self.buf = rest;
-                        return Ok(GenEvent::Token(t));
-                    }
-                    Parsed::Done { text: None, usage, finish } => {
-                        return Ok(GenEvent::Done { usage, finish });
-                    }
-                }
-            }
-            match self.resp.chunk().await {
-                Ok(Some(bytes)) => self.buf.extend_from_slice(&bytes),
-                Ok(None) => {
-                    if self.buf.is_empty() {
-                        return Err("the stream ended early".into());
-                    }
-                    self.buf.push(b'\n');
-                }
-                Err(e) => return Err(short(&e)),
-            }
-        }
-    }
-}
-
 /// A reqwest error without the URL (which may carry credentials).
-fn short(e: &reqwest::Error) -> String {
+pub(crate) fn short(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
@@ -433,29 +390,6 @@ fn short(e: &reqwest::Error) -> String {
     } else {
         "connection failed".into()
     }
-}
-
-/// The backends a configuration names: `ai.ollama_url` as `ollama`, each
-/// `ai.openai_backends` entry `name=url`. Malformed entries are skipped with a warning.
-pub fn from_config(ai: &selah_core::config::AiConfig, timing: &Arc<RemoteTiming>) -> Vec<Arc<Backend>> {
-    let mut out = Vec::new();
-    if !ai.ollama_url.trim().is_empty() {
-        out.push(Arc::new(Backend::new("ollama", Protocol::Ollama, ai.ollama_url.trim(), None, timing.clone())));
-    }
-    let key = Some(ai.openai_api_key.expose().to_string());
-    for entry in &ai.openai_backends {
-        match entry.split_once('=') {
-            Some((name, url))
-                if !name.trim().is_empty()
-                    && name.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    && (url.starts_with("http://") || url.starts_with("https://")) =>
-            {
-                out.push(Arc::new(Backend::new(name.trim(), Protocol::OpenAi, url.trim(), key.clone(), timing.clone())));
-            }
-            _ => tracing::warn!(entry = %entry, "ignoring a malformed ai.openai_backends entry (want name=http://host:port/v1)"),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -468,22 +402,13 @@ mod tests {
         for (n, secs) in [(0, 2.0), (1, 4.0), (2, 8.0)] {
             for _ in 0..50 {
                 let d = t.backoff(n).as_secs_f64();
-                assert!(d >= secs * 0.8 - 0.001 && d <= secs * 1.2 + 0.001, "{n}: {d}");
+                assert!(
+                    d >= secs * 0.8 - 0.001 && d <= secs * 1.2 + 0.001,
+                    "{n}: {d}"
+                );
             }
         }
         t.set_retry_base(Duration::from_millis(10));
         assert!(t.backoff(0) <= Duration::from_millis(12));
-    }
-
-    #[test]
-    fn backends_come_from_the_configuration() {
-        let mut ai = selah_core::config::AiConfig::default();
-        ai.ollama_url = "http://127.0.0.1:11434/".into();
-        ai.openai_backends = vec!["lm=http://127.0.0.1:1234/v1".into(), "broken".into(), "x=ftp://h".into()];
-        let b = from_config(&ai, &Arc::new(RemoteTiming::default()));
-        assert_eq!(b.len(), 2);
-        assert_eq!(b[0].id_prefix(), "remote-ollama:");
-        assert_eq!(b[0].base, "http://127.0.0.1:11434");
-        assert_eq!(b[1].id_prefix(), "openai/lm:");
     }
 }

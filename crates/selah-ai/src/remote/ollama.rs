@@ -81,7 +81,11 @@ pub fn parse_tags(v: &Value) -> Vec<RemoteModel> {
                 .filter_map(|m| {
                     let name = m.get("name").or_else(|| m.get("model"))?.as_str()?;
                     let d = m.get("details");
-                    let s = |k: &str| d.and_then(|d| d.get(k)).and_then(Value::as_str).map(str::to_string);
+                    let s = |k: &str| {
+                        d.and_then(|d| d.get(k))
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    };
                     Some(RemoteModel {
                         name: name.to_string(),
                         size: m.get("size").and_then(Value::as_u64),
@@ -111,7 +115,12 @@ pub fn parse_ps(v: &Value) -> Vec<String> {
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|m| m.get("name").or_else(|| m.get("model"))?.as_str().map(str::to_string))
+                .filter_map(|m| {
+                    m.get("name")
+                        .or_else(|| m.get("model"))?
+                        .as_str()
+                        .map(str::to_string)
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -124,18 +133,28 @@ mod tests {
     #[test]
     fn parses_tokens_the_final_line_and_errors() {
         assert_eq!(
-            parse_line(r#"{"model":"m","message":{"role":"assistant","content":"Hi"},"done":false}"#),
+            parse_line(
+                r#"{"model":"m","message":{"role":"assistant","content":"Hi"},"done":false}"#
+            ),
             Parsed::Token("Hi".into())
         );
         assert_eq!(
-            parse_line(r#"{"message":{"role":"assistant","content":""},"done":true,"done_reason":"length","prompt_eval_count":7,"eval_count":3}"#),
+            parse_line(
+                r#"{"message":{"role":"assistant","content":""},"done":true,"done_reason":"length","prompt_eval_count":7,"eval_count":3}"#
+            ),
             Parsed::Done {
                 text: None,
-                usage: TokenUsage { prompt_tokens: 7, completion_tokens: 3 },
+                usage: TokenUsage {
+                    prompt_tokens: 7,
+                    completion_tokens: 3
+                },
                 finish: FinishReason::Length
             }
         );
-        assert_eq!(parse_line(r#"{"error":"model not found"}"#), Parsed::Error("model not found".into()));
+        assert_eq!(
+            parse_line(r#"{"error":"model not found"}"#),
+            Parsed::Error("model not found".into())
+        );
         assert_eq!(parse_line("  "), Parsed::Skip);
     }
 
@@ -145,14 +164,32 @@ mod tests {
         let m = parse_tags(&tags);
         assert_eq!(m[0].name, "llama3:8b");
         assert_eq!(m[0].quantization.as_deref(), Some("Q4_0"));
-        assert_eq!(parse_show_context(&json!({"model_info":{"llama.context_length":8192}})), Some(8192));
-        assert_eq!(parse_ps(&json!({"models":[{"name":"llama3:8b"}]})), ["llama3:8b"]);
+        assert_eq!(
+            parse_show_context(&json!({"model_info":{"llama.context_length":8192}})),
+            Some(8192)
+        );
+        assert_eq!(
+            parse_ps(&json!({"models":[{"name":"llama3:8b"}]})),
+            ["llama3:8b"]
+        );
     }
 
     #[test]
     fn sampling_parameters_become_ollama_options() {
-        let p = SamplingParams { seed: Some(3), stop: vec!["END".into()], max_tokens: 9, ..Default::default() };
-        let b = chat_body("m", &[ChatMessage { role: crate::ChatRole::User, content: "hi".into() }], &p);
+        let p = SamplingParams {
+            seed: Some(3),
+            stop: vec!["END".into()],
+            max_tokens: 9,
+            ..Default::default()
+        };
+        let b = chat_body(
+            "m",
+            &[ChatMessage {
+                role: crate::ChatRole::User,
+                content: "hi".into(),
+            }],
+            &p,
+        );
         assert_eq!(b["options"]["seed"], 3);
         assert_eq!(b["options"]["num_predict"], 9);
         assert_eq!(b["options"]["stop"][0], "END");

@@ -54,7 +54,10 @@ pub fn parse_line(line: &str, st: &mut SseState) -> Parsed {
         return Parsed::Error("the backend sent an event that is not JSON".into());
     };
     if let Some(e) = v.get("error") {
-        let msg = e.get("message").and_then(Value::as_str).unwrap_or("backend error");
+        let msg = e
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("backend error");
         return Parsed::Error(msg.to_string());
     }
     if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
@@ -65,7 +68,10 @@ pub fn parse_line(line: &str, st: &mut SseState) -> Parsed {
         };
     }
     let choice = v.pointer("/choices/0");
-    if let Some(reason) = choice.and_then(|c| c.get("finish_reason")).and_then(Value::as_str) {
+    if let Some(reason) = choice
+        .and_then(|c| c.get("finish_reason"))
+        .and_then(Value::as_str)
+    {
         st.finish = Some(if reason == "length" {
             FinishReason::Length
         } else {
@@ -118,22 +124,34 @@ mod tests {
         let mut st = SseState::default();
         assert_eq!(parse_line(": keep-alive", &mut st), Parsed::Skip);
         assert_eq!(
-            parse_line(r#"data: {"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#, &mut st),
+            parse_line(
+                r#"data: {"choices":[{"index":0,"delta":{"content":"Hel"}}]}"#,
+                &mut st
+            ),
             Parsed::Token("Hel".into())
         );
         assert_eq!(
-            parse_line(r#"data: {"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#, &mut st),
+            parse_line(
+                r#"data: {"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+                &mut st
+            ),
             Parsed::Skip
         );
         assert_eq!(
-            parse_line(r#"data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#, &mut st),
+            parse_line(
+                r#"data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+                &mut st
+            ),
             Parsed::Skip
         );
         assert_eq!(
             parse_line("data: [DONE]", &mut st),
             Parsed::Done {
                 text: None,
-                usage: TokenUsage { prompt_tokens: 5, completion_tokens: 2 },
+                usage: TokenUsage {
+                    prompt_tokens: 5,
+                    completion_tokens: 2
+                },
                 finish: FinishReason::Length
             }
         );
@@ -141,7 +159,9 @@ mod tests {
 
     #[test]
     fn parses_models_with_context_lengths_where_given() {
-        let m = parse_models(&json!({"object":"list","data":[{"id":"qwen","max_model_len":32768},{"id":"plain"}]}));
+        let m = parse_models(
+            &json!({"object":"list","data":[{"id":"qwen","max_model_len":32768},{"id":"plain"}]}),
+        );
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].context_length, Some(32768));
         assert_eq!(m[1].context_length, None);

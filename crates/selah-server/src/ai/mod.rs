@@ -34,10 +34,13 @@ impl From<AiError> for ApiError {
             // Memory is a passing condition (other models may unload): 503, no Retry-After.
             AiError::WouldNotFit(_) => ApiError::new(ErrorCode::Unavailable, e.to_string()),
             AiError::QueueFull { retry_after_secs } => {
-                ApiError::new(ErrorCode::Unavailable, e.to_string()).with_retry_after(retry_after_secs)
+                ApiError::new(ErrorCode::Unavailable, e.to_string())
+                    .with_retry_after(retry_after_secs)
             }
-            AiError::BackendUnavailable { .. } => ApiError::new(ErrorCode::Unavailable, e.to_string())
-                .with_retry_after(BACKEND_RETRY_AFTER_SECS),
+            AiError::BackendUnavailable { .. } => {
+                ApiError::new(ErrorCode::Unavailable, e.to_string())
+                    .with_retry_after(BACKEND_RETRY_AFTER_SECS)
+            }
             AiError::Engine(_) => ApiError::internal(e),
         }
     }
@@ -49,7 +52,9 @@ impl From<RegistryError> for ApiError {
             // An import that does not fit is a property of the file: 422, not 503.
             RegistryError::Ai(AiError::WouldNotFit(m)) => ApiError::validation(m),
             RegistryError::Ai(a) => a.into(),
-            RegistryError::Exists(_) | RegistryError::InHotSlot(..) => ApiError::conflict(e.to_string()),
+            RegistryError::Exists(_) | RegistryError::InHotSlot(..) => {
+                ApiError::conflict(e.to_string())
+            }
             RegistryError::ReadOnly(_) => ApiError::bad_request(e.to_string()),
             RegistryError::Io(_) => ApiError::internal(e),
         }

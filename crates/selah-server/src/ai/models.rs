@@ -128,14 +128,19 @@ async fn assign_slot(
 ) -> ApiResult<axum::Json<HotSlotsView>> {
     let model = model_id(&body.model)?;
     let user = &auth.user.user.id;
-    let previous = state.ai.assign_hot_slot(slot_num, &model, Some(user)).await?;
+    let previous = state
+        .ai
+        .assign_hot_slot(slot_num, &model, Some(user))
+        .await?;
     state
         .audit
         .record(
             AuditEvent::new("model.hot_slot_assigned", "update")
                 .user(user)
                 .resource("model", &model.0)
-                .details(json!({"slot": slot_num, "model": model.0, "replaced": previous.map(|p| p.0)}))
+                .details(
+                    json!({"slot": slot_num, "model": model.0, "replaced": previous.map(|p| p.0)}),
+                )
                 .client(&client),
         )
         .await;
@@ -222,7 +227,9 @@ async fn import_model(
 ) -> ApiResult<(StatusCode, axum::Json<ModelInfo>)> {
     let path = std::path::PathBuf::from(body.path.trim());
     if !path.is_absolute() {
-        return Err(ApiError::validation("path must be an absolute path on the server"));
+        return Err(ApiError::validation(
+            "path must be an absolute path on the server",
+        ));
     }
     let info = state.ai.import(&path).await?;
     state

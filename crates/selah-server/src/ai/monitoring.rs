@@ -10,8 +10,8 @@ use utoipa_axum::routes;
 use std::fmt::Write as _;
 
 use crate::auth::CurrentUser;
-use crate::observe::metrics::{escape, gauge, header};
 use crate::error::{ApiResult, ErrorBody};
+use crate::observe::metrics::{escape, gauge, header};
 use crate::state::AppState;
 
 /// The routes.
@@ -49,8 +49,18 @@ async fn metal4(state: State<AppState>, _user: CurrentUser) -> ApiResult<axum::J
 /// (0 closed, 1 open, 2 half-open).
 pub fn render_metrics(state: &AppState, out: &mut String) {
     let s = state.ai.status();
-    gauge(out, "selah_engine_queue_pending", "Chat requests waiting for a model.", s.queue.pending);
-    gauge(out, "selah_engine_queue_in_flight", "Generations running.", s.queue.in_flight);
+    gauge(
+        out,
+        "selah_engine_queue_pending",
+        "Chat requests waiting for a model.",
+        s.queue.pending,
+    );
+    gauge(
+        out,
+        "selah_engine_queue_in_flight",
+        "Generations running.",
+        s.queue.in_flight,
+    );
     gauge(
         out,
         "selah_engine_queue_avg_wait_ms",

@@ -16,8 +16,8 @@ use axum::routing::{get, post};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::ai_support::{MODEL_ID, app_with_model, generate, listed};
 use crate::common::TestApp;
-use crate::models::{MODEL_ID, app_with_model, generate, listed};
 
 #[derive(Default)]
 struct Knobs {
@@ -61,7 +61,10 @@ async fn show(State(k): K) -> Response {
     if failing(&k, false) {
         return boom();
     }
-    axum::Json(json!({"model_info": {"general.architecture": "llama", "llama.context_length": 2048}})).into_response()
+    axum::Json(
+        json!({"model_info": {"general.architecture": "llama", "llama.context_length": 2048}}),
+    )
+    .into_response()
 }
 
 async fn ps(State(k): K) -> Response {
@@ -136,7 +139,10 @@ async fn app_with_backends(base: &str) -> TestApp {
     })
     .await;
     // Retries after 10, 20, 40 ms instead of 2, 4, 8 s.
-    app.state.ai.remote_timing().set_retry_base(Duration::from_millis(10));
+    app.state
+        .ai
+        .remote_timing()
+        .set_retry_base(Duration::from_millis(10));
     app
 }
 
@@ -146,23 +152,43 @@ async fn remote_models_are_listed_and_chat_through_both_protocols() {
     let app = app_with_backends(&base).await;
     let founder = app.founder().await;
 
-    let m = listed(&founder, "remote-ollama:tiny:latest").await.expect("Ollama model listed");
+    let m = listed(&founder, "remote-ollama:tiny:latest")
+        .await
+        .expect("Ollama model listed");
     assert_eq!(m["provider"], "remote-ollama");
     assert_eq!(m["available"], true);
     assert_eq!(m["loaded"], true, "from /api/ps");
     assert_eq!(m["quantization"], "Q4_0");
-    let o = listed(&founder, "openai/standin:tiny").await.expect("OpenAI model listed");
+    let o = listed(&founder, "openai/standin:tiny")
+        .await
+        .expect("OpenAI model listed");
     assert_eq!(o["context_length"], 4096);
-    assert!(listed(&founder, MODEL_ID).await.is_some(), "the local model too");
+    assert!(
+        listed(&founder, MODEL_ID).await.is_some(),
+        "the local model too"
+    );
 
-    let (text, usage) = generate(&app, "u", "remote-ollama:tiny:latest", "hi", 8).await.unwrap();
+    let (text, usage) = generate(&app, "u", "remote-ollama:tiny:latest", "hi", 8)
+        .await
+        .unwrap();
     assert_eq!(text, "Hello world");
-    assert_eq!((usage.prompt_tokens, usage.completion_tokens), (11, 2), "counts as the backend reports them");
-    let (text, usage) = generate(&app, "u", "openai/standin:tiny", "hi", 8).await.unwrap();
+    assert_eq!(
+        (usage.prompt_tokens, usage.completion_tokens),
+        (11, 2),
+        "counts as the backend reports them"
+    );
+    let (text, usage) = generate(&app, "u", "openai/standin:tiny", "hi", 8)
+        .await
+        .unwrap();
     assert_eq!(text, "Hi there");
     assert_eq!((usage.prompt_tokens, usage.completion_tokens), (9, 2));
     let ai = &app.state.ai;
-    assert_eq!(ai.context_window(&selah_ai::ModelId("remote-ollama:tiny:latest".into())).await.unwrap(), 2048);
+    assert_eq!(
+        ai.context_window(&selah_ai::ModelId("remote-ollama:tiny:latest".into()))
+            .await
+            .unwrap(),
+        2048
+    );
     assert_eq!(knobs.chats.load(Ordering::SeqCst), 2);
 }
 
@@ -171,15 +197,23 @@ async fn failures_before_the_first_token_are_retried() {
     let (base, knobs) = stand_in().await;
     let app = app_with_backends(&base).await;
     knobs.fail_next.store(2, Ordering::SeqCst);
-    let (text, _) = generate(&app, "u", "remote-ollama:tiny:latest", "hi", 8).await.unwrap();
+    let (text, _) = generate(&app, "u", "remote-ollama:tiny:latest", "hi", 8)
+        .await
+        .unwrap();
     assert_eq!(text, "Hello world");
-    assert_eq!(knobs.chats.load(Ordering::SeqCst), 3, "two failures, then success");
+    assert_eq!(
+        knobs.chats.load(Ordering::SeqCst),
+        3,
+        "two failures, then success"
+    );
     let st = app.state.ai.status();
     assert_eq!(st.backends[0].state, "closed");
     assert_eq!(st.backends[0].failures, 0, "a success resets the count");
     // Four failures in a row (the first try and 3 retries): the chat fails, no fifth attempt.
     knobs.fail_next.store(4, Ordering::SeqCst);
-    let err = generate(&app, "u", "remote-ollama:tiny:latest", "hi", 8).await.unwrap_err();
+    let err = generate(&app, "u", "remote-ollama:tiny:latest", "hi", 8)
+        .await
+        .unwrap_err();
     assert!(err.contains("unavailable"), "{err}");
     assert_eq!(knobs.chats.load(Ordering::SeqCst), 7);
 }
@@ -191,28 +225,56 @@ async fn the_breaker_opens_against_a_failing_backend_and_shows_in_health_status_
     let founder = app.founder().await;
     knobs.fail.store(true, Ordering::SeqCst);
     // 4 failed attempts, then 1 more: the fifth consecutive failure opens the circuit.
-    assert!(generate(&app, "u", "openai/standin:tiny", "hi", 8).await.is_err());
-    assert!(generate(&app, "u", "openai/standin:tiny", "hi", 8).await.is_err());
+    assert!(
+        generate(&app, "u", "openai/standin:tiny", "hi", 8)
+            .await
+            .is_err()
+    );
+    assert!(
+        generate(&app, "u", "openai/standin:tiny", "hi", 8)
+            .await
+            .is_err()
+    );
     let before = knobs.chats.load(Ordering::SeqCst);
     assert_eq!(before, 5, "the open circuit stopped the retries");
     // Open: refused at once, without calling the backend.
     let started = Instant::now();
-    let err = generate(&app, "u", "openai/standin:tiny", "hi", 8).await.unwrap_err();
+    let err = generate(&app, "u", "openai/standin:tiny", "hi", 8)
+        .await
+        .unwrap_err();
     assert!(err.contains("circuit is open"), "{err}");
     assert!(started.elapsed() < Duration::from_millis(500));
     assert_eq!(knobs.chats.load(Ordering::SeqCst), before);
 
     let st = founder.get("/api/v1/monitoring/engine").await;
-    let b = st.body["backends"].as_array().unwrap().iter().find(|b| b["name"] == "standin").cloned().unwrap();
+    let b = st.body["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "standin")
+        .cloned()
+        .unwrap();
     assert_eq!(b["state"], "open");
     assert!(b["failures"].as_u64().unwrap() >= 5);
-    assert_eq!(st.body["status"], "error", "a generation failed in the last minute");
+    assert_eq!(
+        st.body["status"], "error",
+        "a generation failed in the last minute"
+    );
     let h = app.client().get("/health").await;
-    let engine = h.body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "engine").cloned().unwrap();
+    let engine = h.body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "engine")
+        .cloned()
+        .unwrap();
     assert_eq!(engine["status"], "degraded", "{engine}");
     assert!(engine["message"].as_str().unwrap().contains("standin"));
     let metrics = app.client().get("/metrics").await.text;
-    assert!(metrics.contains("selah_backend_circuit_state{backend=\"standin\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("selah_backend_circuit_state{backend=\"standin\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("selah_backend_circuit_state{backend=\"ollama\"} 0"));
 
     // The embedded engine is unaffected by the dead backend.
@@ -226,7 +288,9 @@ async fn the_breaker_opens_against_a_failing_backend_and_shows_in_health_status_
     }
     tokio::time::sleep(Duration::from_millis(80)).await;
     assert_eq!(app.state.ai.status().backends[1].state, "half_open");
-    let (text, _) = generate(&app, "u", "openai/standin:tiny", "hi", 8).await.unwrap();
+    let (text, _) = generate(&app, "u", "openai/standin:tiny", "hi", 8)
+        .await
+        .unwrap();
     assert_eq!(text, "Hi there");
     assert_eq!(app.state.ai.status().backends[1].state, "closed");
     let st = founder.get("/api/v1/monitoring/engine").await;
@@ -238,14 +302,19 @@ async fn a_dead_backend_never_blocks_the_local_list_and_its_models_show_unavaila
     let (base, knobs) = stand_in().await;
     let app = app_with_backends(&base).await;
     let founder = app.founder().await;
-    assert_eq!(listed(&founder, "remote-ollama:tiny:latest").await.unwrap()["available"], true);
+    assert_eq!(
+        listed(&founder, "remote-ollama:tiny:latest").await.unwrap()["available"],
+        true
+    );
     // The backend dies; the cached list is served marked unavailable once it is stale.
     knobs.fail.store(true, Ordering::SeqCst);
     for b in app.state.ai.backends() {
         b.expire_model_list();
     }
     let started = Instant::now();
-    let m = listed(&founder, "remote-ollama:tiny:latest").await.expect("last list kept");
+    let m = listed(&founder, "remote-ollama:tiny:latest")
+        .await
+        .expect("last list kept");
     assert_eq!(m["available"], false);
     assert!(listed(&founder, MODEL_ID).await.is_some());
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -261,6 +330,11 @@ async fn a_dead_backend_never_blocks_the_local_list_and_its_models_show_unavaila
     let r = f2.get("/api/v1/chat/models").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(started.elapsed() < Duration::from_secs(3));
-    let ids: Vec<&str> = r.body["models"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = r.body["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [MODEL_ID]);
 }

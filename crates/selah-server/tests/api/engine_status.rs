@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use selah_ai::{AiError, ChatMessage, ChatRole, GenEvent, ModelId, SamplingParams};
 use selah_server::error::ApiError;
 
+use crate::ai_support::{MODEL_ID, app_with_model};
 use crate::common::{TestApp, assert_error};
-use crate::models::{MODEL_ID, app_with_model};
 
 fn long_params() -> SamplingParams {
     SamplingParams {
@@ -66,25 +66,45 @@ async fn queue_figures_move_under_concurrent_requests() {
     assert_eq!(idle.body["last_activity"], serde_json::Value::Null);
 
     // Load the model first so the queue, not the load, is what the requests wait for.
-    app.state.ai.count_tokens(&ModelId(MODEL_ID.into()), "warm").await.unwrap();
-    let tasks: Vec<_> = ["alice", "alice", "bob", "carol"].iter().map(|u| spawn_chat(&app, u)).collect();
+    app.state
+        .ai
+        .count_tokens(&ModelId(MODEL_ID.into()), "warm")
+        .await
+        .unwrap();
+    let tasks: Vec<_> = ["alice", "alice", "bob", "carol"]
+        .iter()
+        .map(|u| spawn_chat(&app, u))
+        .collect();
     let start = Instant::now();
     let busy = loop {
         let r = guest.get("/api/v1/monitoring/engine").await;
         if r.body["queue"]["pending"].as_u64().unwrap() >= 2 {
             break r.body;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the queue never filled: {:?}", r.body);
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the queue never filled: {:?}",
+            r.body
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(busy["status"], "processing");
     assert_eq!(busy["queue"]["in_flight"], 1, "max_sequences = 1");
     assert_eq!(busy["queue_depth"], busy["queue"]["pending"]);
-    let m = busy["models"].as_array().unwrap().iter().find(|m| m["id"] == MODEL_ID).cloned().unwrap();
+    let m = busy["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == MODEL_ID)
+        .cloned()
+        .unwrap();
     assert_eq!(m["in_flight"], 1);
     assert_eq!(m["loaded"], true);
     let metrics = app.client().get("/metrics").await.text;
-    let pending_line = metrics.lines().find(|l| l.starts_with("selah_engine_queue_pending ")).unwrap();
+    let pending_line = metrics
+        .lines()
+        .find(|l| l.starts_with("selah_engine_queue_pending "))
+        .unwrap();
     assert_ne!(pending_line, "selah_engine_queue_pending 0", "{metrics}");
     assert!(metrics.contains("selah_engine_queue_in_flight 1"));
     assert!(metrics.contains("selah_engine_models_loaded 1"));
@@ -96,7 +116,11 @@ async fn queue_figures_move_under_concurrent_requests() {
     assert_eq!(done.body["status"], "idle");
     assert_eq!(done.body["queue"]["pending"], 0);
     assert_eq!(done.body["queue"]["in_flight"], 0);
-    assert!(done.body["queue"]["avg_wait_ms"].as_f64().unwrap() > 0.0, "{:?}", done.body);
+    assert!(
+        done.body["queue"]["avg_wait_ms"].as_f64().unwrap() > 0.0,
+        "{:?}",
+        done.body
+    );
     assert!(done.body["last_activity"].as_i64().unwrap() > 0);
     // The seed's name serves the same document.
     let seed = guest.get("/api/v1/monitoring/metal4").await;
@@ -104,10 +128,24 @@ async fn queue_figures_move_under_concurrent_requests() {
     assert_eq!(seed.body["queue"], done.body["queue"]);
     assert_eq!(seed.body["models"], done.body["models"]);
     let h = app.client().get("/health").await;
-    let engine = h.body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "engine").cloned().unwrap();
+    let engine = h.body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "engine")
+        .cloned()
+        .unwrap();
     assert_eq!(engine["status"], "healthy", "{engine}");
-    assert_error(&app.client().get("/api/v1/monitoring/engine").await, StatusCode::UNAUTHORIZED, "unauthenticated");
-    assert_error(&app.client().get("/api/v1/monitoring/metal4").await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &app.client().get("/api/v1/monitoring/engine").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    assert_error(
+        &app.client().get("/api/v1/monitoring/metal4").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
 }
 
 #[tokio::test]
@@ -128,17 +166,31 @@ async fn a_full_queue_is_refused_with_503_and_retry_after_and_degrades_health() 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // The third request finds one running and one waiting: refused at once.
-    let err = app.state.ai.chat("carol", &model, msgs(), long_params()).await.unwrap_err();
+    let err = app
+        .state
+        .ai
+        .chat("carol", &model, msgs(), long_params())
+        .await
+        .unwrap_err();
     let AiError::QueueFull { retry_after_secs } = err else {
         panic!("expected QueueFull, got {err}");
     };
     assert!(retry_after_secs >= 1);
     let resp = ApiError::from(AiError::QueueFull { retry_after_secs }).into_response();
     assert_eq!(resp.status().as_u16(), 503);
-    assert_eq!(resp.headers()["retry-after"], retry_after_secs.to_string().as_str());
+    assert_eq!(
+        resp.headers()["retry-after"],
+        retry_after_secs.to_string().as_str()
+    );
     // A full queue (100% of capacity) degrades /health.
     let h = app.client().get("/health").await;
-    let engine = h.body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "engine").cloned().unwrap();
+    let engine = h.body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "engine")
+        .cloned()
+        .unwrap();
     assert_eq!(engine["status"], "degraded", "{engine}");
     running.await.unwrap().unwrap();
     waiting.await.unwrap().unwrap();
@@ -152,15 +204,28 @@ async fn a_cancelled_generation_frees_its_place() {
     })
     .await;
     let model = ModelId(MODEL_ID.into());
-    let mut rx = app.state.ai.chat("alice", &model, msgs(), long_params()).await.unwrap();
+    let mut rx = app
+        .state
+        .ai
+        .chat("alice", &model, msgs(), long_params())
+        .await
+        .unwrap();
     assert!(matches!(rx.recv().await, Some(GenEvent::Token(_))));
     assert_eq!(app.state.ai.status().queue.in_flight, 1);
     drop(rx);
     let start = Instant::now();
     while app.state.ai.status().queue.in_flight > 0 {
-        assert!(start.elapsed() < Duration::from_secs(10), "the place was not freed");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the place was not freed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let mut rx = app.state.ai.chat("bob", &model, msgs(), long_params()).await.unwrap();
+    let mut rx = app
+        .state
+        .ai
+        .chat("bob", &model, msgs(), long_params())
+        .await
+        .unwrap();
     assert!(matches!(rx.recv().await, Some(GenEvent::Token(_))));
 }

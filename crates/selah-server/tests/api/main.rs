@@ -1,9 +1,10 @@
 //! HTTP tests against the real server: one test binary, one module per area.
 
 mod admin_users;
+mod ai_support;
 mod audit;
-mod backends;
 mod auth;
+mod backends;
 mod chat_sessions;
 mod common;
 mod engine_status;

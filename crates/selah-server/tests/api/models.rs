@@ -2,144 +2,19 @@
 //! metadata, Ollama's on-disk store (a real manifest and blob layout built in a tempdir, not a
 //! mock), imports, and the fit check with the real file and with synthetic GGUF sizes.
 
-use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 use selah_ai::gguf_writer::SyntheticGguf;
 use selah_ai::memory::MemoryFigures;
-use selah_ai::{ChatMessage, ChatRole, GenEvent, ModelId, SamplingParams, TokenUsage};
-use selah_core::Config;
 use serde_json::json;
 use sha2::Digest;
+use std::path::Path;
 
-use crate::common::{Api, Db, Resp, TestApp, assert_error};
+use crate::ai_support::{
+    MODEL_ID, ai_defaults, app_with_model, audit_types, generate, listed, post_raw, test_model,
+};
+use crate::common::{Db, TestApp, assert_error};
 
-/// The real model's id once linked into the models directory.
-pub const MODEL_ID: &str = "local:SmolLM2-135M-Instruct.Q4_1";
 const G: u64 = 1 << 30;
-
-/// The real SmolLM2 file. Fails (never skips) when it is missing.
-pub fn test_model() -> PathBuf {
-    let p = std::env::var_os("SELAH_TEST_MODEL").map(PathBuf::from).expect(
-        "SELAH_TEST_MODEL is not set: it must name SmolLM2-135M-Instruct.Q4_1.gguf \
-         (`make test` sets it after scripts/fetch-models.sh fetches the model)",
-    );
-    assert!(
-        p.is_file(),
-        "SELAH_TEST_MODEL={} does not exist: run scripts/fetch-models.sh",
-        p.display()
-    );
-    p
-}
-
-/// Test defaults for the AI section: no Ollama store from the machine, a small context.
-pub fn ai_defaults(c: &mut Config) {
-    c.ai.ollama_models_dir = PathBuf::from("/nonexistent/selah-test-ollama");
-    c.ai.context_size = 2048;
-    c.ai.threads = 2;
-}
-
-/// Links the real model into the app's models directory.
-pub fn link_model(data_dir: &Path) {
-    let dir = data_dir.join("models");
-    std::fs::create_dir_all(&dir).unwrap();
-    let dest = dir.join("SmolLM2-135M-Instruct.Q4_1.gguf");
-    if !dest.exists() {
-        std::os::unix::fs::symlink(test_model(), dest).unwrap();
-    }
-}
-
-/// A server whose models directory holds the real model.
-pub async fn app_with_model(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| {
-        ai_defaults(c);
-        tweak(c);
-    })
-    .await;
-    link_model(app.data_dir.path());
-    app
-}
-
-/// Generates a reply in-process through the server's runtime and collects it.
-pub async fn generate(
-    app: &TestApp,
-    user: &str,
-    model: &str,
-    prompt: &str,
-    max_tokens: u32,
-) -> Result<(String, TokenUsage), String> {
-    let params = SamplingParams {
-        temperature: 0.0,
-        seed: Some(7),
-        max_tokens,
-        ..Default::default()
-    };
-    let msgs = vec![ChatMessage {
-        role: ChatRole::User,
-        content: prompt.into(),
-    }];
-    let mut rx = app
-        .state
-        .ai
-        .chat(user, &ModelId(model.into()), msgs, params)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut text = String::new();
-    while let Some(ev) = rx.recv().await {
-        match ev {
-            GenEvent::Token(t) => text.push_str(&t),
-            GenEvent::Done { usage, .. } => return Ok((text, usage)),
-            GenEvent::Error(e) => return Err(e),
-        }
-    }
-    Err("the stream ended without Done".into())
-}
-
-/// Event types in the audit log, oldest first (after flushing the writer).
-pub async fn audit_types(app: &TestApp) -> Vec<String> {
-    use sqlx::Row;
-    app.state.audit.flush().await;
-    sqlx::query("SELECT event_type FROM audit_log ORDER BY seq")
-        .fetch_all(app.state.store.reader())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("event_type"))
-        .collect()
-}
-
-/// Posts a raw body as JSON (for malformed-JSON checks).
-pub async fn post_raw(api: &Api, path: &str, body: &str) -> Resp {
-    let mut req = api
-        .http
-        .post(format!("{}{path}", api.base))
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(t) = &api.token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
-    Resp {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-        text,
-    }
-}
-
-/// Lists over HTTP and returns the entry with this id.
-pub async fn listed(api: &Api, id: &str) -> Option<serde_json::Value> {
-    let r = api.get("/api/v1/chat/models").await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    r.body["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .cloned()
-}
 
 #[tokio::test]
 async fn the_list_shows_the_real_model_with_its_gguf_metadata() {
@@ -153,7 +28,10 @@ async fn the_list_shows_the_real_model_with_its_gguf_metadata() {
     assert_eq!(m["quantization"], "Q4_1");
     assert_eq!(m["context_length"], 8192);
     assert_eq!(m["has_chat_template"], true);
-    assert_eq!(m["file_size"], std::fs::metadata(test_model()).unwrap().len());
+    assert_eq!(
+        m["file_size"],
+        std::fs::metadata(test_model()).unwrap().len()
+    );
     let params = m["parameters"].as_u64().unwrap();
     assert!((100_000_000..200_000_000).contains(&params), "{params}");
     assert_eq!(m["read_only"], false);
@@ -161,7 +39,11 @@ async fn the_list_shows_the_real_model_with_its_gguf_metadata() {
     assert_eq!(m["hot_slot"], serde_json::Value::Null);
     let r = guest.get("/api/v1/chat/models").await;
     assert_eq!(r.body["default_model"], MODEL_ID);
-    assert_error(&app.client().get("/api/v1/chat/models").await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &app.client().get("/api/v1/chat/models").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
 }
 
 /// Ollama's real on-disk layout: `manifests/registry.ollama.ai/library/<name>/<tag>` naming the
@@ -172,8 +54,15 @@ fn fake_ollama_store(dir: &Path) {
     let hex = hex::encode(sha2::Sha256::digest(&bytes));
     std::fs::create_dir_all(dir.join("blobs")).unwrap();
     std::os::unix::fs::symlink(&model, dir.join("blobs").join(format!("sha256-{hex}"))).unwrap();
-    selah_ai::ollama_store::write_manifest(dir, "library", "smollm2", "135m", &hex, bytes.len() as u64)
-        .unwrap();
+    selah_ai::ollama_store::write_manifest(
+        dir,
+        "library",
+        "smollm2",
+        "135m",
+        &hex,
+        bytes.len() as u64,
+    )
+    .unwrap();
 }
 
 #[tokio::test]
@@ -186,7 +75,9 @@ async fn an_ollama_store_model_is_listed_read_only_and_generates_from_the_blob()
     })
     .await;
     let founder = app.founder().await;
-    let m = listed(&founder, "ollama:smollm2:135m").await.expect("listed");
+    let m = listed(&founder, "ollama:smollm2:135m")
+        .await
+        .expect("listed");
     assert_eq!(m["provider"], "ollama");
     assert_eq!(m["read_only"], true);
     assert_eq!(m["architecture"], "llama");
@@ -213,33 +104,63 @@ async fn import_checks_the_file_and_the_fit_before_copying_and_never_overwrites(
     let real = src.path().join("smol.gguf");
     std::os::unix::fs::symlink(test_model(), &real).unwrap();
 
-    let r = founder.post("/api/v1/chat/models/import", json!({"path": real})).await;
+    let r = founder
+        .post("/api/v1/chat/models/import", json!({"path": real}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["id"], "local:smol");
     assert_eq!(r.body["quantization"], "Q4_1");
     let copy = app.data_dir.path().join("models").join("smol.gguf");
-    assert!(copy.is_file() && !copy.is_symlink(), "a real copy in the models directory");
-    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(test_model()).unwrap());
+    assert!(
+        copy.is_file() && !copy.is_symlink(),
+        "a real copy in the models directory"
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(test_model()).unwrap()
+    );
     assert!(listed(&founder, "local:smol").await.is_some());
     let events = audit_types(&app).await;
     assert!(events.contains(&"model.imported".to_string()), "{events:?}");
 
     // The same name again: refused, the existing file untouched.
-    let again = founder.post("/api/v1/chat/models/import", json!({"path": real})).await;
+    let again = founder
+        .post("/api/v1/chat/models/import", json!({"path": real}))
+        .await;
     assert_error(&again, StatusCode::CONFLICT, "conflict");
 
     // Not a GGUF.
     let text = src.path().join("notes.gguf");
     std::fs::write(&text, "just some text").unwrap();
-    assert_error(&founder.post("/api/v1/chat/models/import", json!({"path": text})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    assert_error(
+        &founder
+            .post("/api/v1/chat/models/import", json!({"path": text}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    );
     // Larger than half the memory available now (a sparse synthetic file: no disk used).
-    let avail = selah_ai::memory::MemoryProbe::new().figures().available_bytes;
+    let avail = selah_ai::memory::MemoryProbe::new()
+        .figures()
+        .available_bytes;
     let big = src.path().join("huge.gguf");
     SyntheticGguf::llama("huge", avail).write(&big).unwrap();
-    let r = founder.post("/api/v1/chat/models/import", json!({"path": big})).await;
+    let r = founder
+        .post("/api/v1/chat/models/import", json!({"path": big}))
+        .await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("GB"), "{:?}", r.body);
-    assert!(!app.data_dir.path().join("models").join("huge.gguf").exists());
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().contains("GB"),
+        "{:?}",
+        r.body
+    );
+    assert!(
+        !app.data_dir
+            .path()
+            .join("models")
+            .join("huge.gguf")
+            .exists()
+    );
     // Nothing half-copied was left behind.
     let names: Vec<String> = std::fs::read_dir(app.data_dir.path().join("models"))
         .unwrap()
@@ -249,11 +170,37 @@ async fn import_checks_the_file_and_the_fit_before_copying_and_never_overwrites(
     assert_eq!(names, ["smol.gguf"]);
 
     // Refusals.
-    assert_error(&founder.post("/api/v1/chat/models/import", json!({"path": "rel.gguf"})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    assert_error(&founder.post("/api/v1/chat/models/import", json!({})).await, StatusCode::BAD_REQUEST, "bad_request");
-    assert_error(&post_raw(&founder, "/api/v1/chat/models/import", "{not json").await, StatusCode::BAD_REQUEST, "bad_request");
-    assert_error(&admin.post("/api/v1/chat/models/import", json!({"path": real})).await, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&app.client().post("/api/v1/chat/models/import", json!({"path": real})).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &founder
+            .post("/api/v1/chat/models/import", json!({"path": "rel.gguf"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    );
+    assert_error(
+        &founder.post("/api/v1/chat/models/import", json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &post_raw(&founder, "/api/v1/chat/models/import", "{not json").await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &admin
+            .post("/api/v1/chat/models/import", json!({"path": real}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &app.client()
+            .post("/api/v1/chat/models/import", json!({"path": real}))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
 }
 
 #[tokio::test]
@@ -263,47 +210,124 @@ async fn check_fit_applies_the_half_of_available_rule_to_real_and_synthetic_size
     let member = app.user_with_role(&founder, "member1", "member").await;
 
     // The real file on the real machine.
-    let r = member.post("/api/v1/chat/models/check-fit", json!({"model": MODEL_ID})).await;
+    let r = member
+        .post("/api/v1/chat/models/check-fit", json!({"model": MODEL_ID}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["fits"], true);
     let size = r.body["model_size_gb"].as_f64().unwrap();
     let est = r.body["estimated_runtime_gb"].as_f64().unwrap();
     assert!(size > 0.05 && size < 0.15, "{size}");
-    assert!(est > size, "the estimate adds the KV cache: {est} vs {size}");
+    assert!(
+        est > size,
+        "the estimate adds the KV cache: {est} vs {size}"
+    );
     assert!(r.body["available_gb"].as_f64().unwrap() > 0.0);
     assert!(r.body["recommendation"].as_str().unwrap().len() > 10);
 
     // Synthetic sizes on a synthetic machine: 16 GB RAM, 8 GB available, the limit is 4 GB.
     let dir = app.data_dir.path().join("models");
-    SyntheticGguf::llama("three", 3 * G).write(&dir.join("three.gguf")).unwrap();
-    SyntheticGguf::llama("five", 5 * G).write(&dir.join("five.gguf")).unwrap();
-    app.state.ai.memory().set_override(Some(MemoryFigures { total_bytes: 16 * G, available_bytes: 8 * G }));
-    let r = member.post("/api/v1/chat/models/check-fit", json!({"model": "local:three"})).await;
+    SyntheticGguf::llama("three", 3 * G)
+        .write(&dir.join("three.gguf"))
+        .unwrap();
+    SyntheticGguf::llama("five", 5 * G)
+        .write(&dir.join("five.gguf"))
+        .unwrap();
+    app.state.ai.memory().set_override(Some(MemoryFigures {
+        total_bytes: 16 * G,
+        available_bytes: 8 * G,
+    }));
+    let r = member
+        .post(
+            "/api/v1/chat/models/check-fit",
+            json!({"model": "local:three"}),
+        )
+        .await;
     assert_eq!(r.body["fits"], true, "{:?}", r.body);
     assert_eq!(r.body["available_gb"], 8.0);
     let est = r.body["estimated_runtime_gb"].as_f64().unwrap();
     assert!(est > 3.0 && est <= 4.0, "{est}");
-    let r = member.post("/api/v1/chat/models/check-fit", json!({"model": "local:five"})).await;
+    let r = member
+        .post(
+            "/api/v1/chat/models/check-fit",
+            json!({"model": "local:five"}),
+        )
+        .await;
     assert_eq!(r.body["fits"], false, "{:?}", r.body);
     assert!(r.body["estimated_runtime_gb"].as_f64().unwrap() > 5.0);
     // The same 3 GB model no longer fits when only 6 GB is available.
-    app.state.ai.memory().set_override(Some(MemoryFigures { total_bytes: 16 * G, available_bytes: 6 * G }));
-    let r = member.post("/api/v1/chat/models/check-fit", json!({"model": "local:three"})).await;
+    app.state.ai.memory().set_override(Some(MemoryFigures {
+        total_bytes: 16 * G,
+        available_bytes: 6 * G,
+    }));
+    let r = member
+        .post(
+            "/api/v1/chat/models/check-fit",
+            json!({"model": "local:three"}),
+        )
+        .await;
     assert_eq!(r.body["fits"], false, "{:?}", r.body);
     // Synthetic sizes on the real machine: a tenth and twice the memory available.
     app.state.ai.memory().set_override(None);
-    let avail = selah_ai::memory::MemoryProbe::new().figures().available_bytes;
-    SyntheticGguf::llama("tenth", avail / 10).write(&dir.join("tenth.gguf")).unwrap();
-    SyntheticGguf::llama("double", avail * 2).write(&dir.join("double.gguf")).unwrap();
-    let r = member.post("/api/v1/chat/models/check-fit", json!({"model": "local:tenth"})).await;
+    let avail = selah_ai::memory::MemoryProbe::new()
+        .figures()
+        .available_bytes;
+    SyntheticGguf::llama("tenth", avail / 10)
+        .write(&dir.join("tenth.gguf"))
+        .unwrap();
+    SyntheticGguf::llama("double", avail * 2)
+        .write(&dir.join("double.gguf"))
+        .unwrap();
+    let r = member
+        .post(
+            "/api/v1/chat/models/check-fit",
+            json!({"model": "local:tenth"}),
+        )
+        .await;
     assert_eq!(r.body["fits"], true, "{:?}", r.body);
-    let r = member.post("/api/v1/chat/models/check-fit", json!({"model": "local:double"})).await;
+    let r = member
+        .post(
+            "/api/v1/chat/models/check-fit",
+            json!({"model": "local:double"}),
+        )
+        .await;
     assert_eq!(r.body["fits"], false, "{:?}", r.body);
 
     // Refusals.
-    assert_error(&member.post("/api/v1/chat/models/check-fit", json!({"model": "local:nope"})).await, StatusCode::NOT_FOUND, "not_found");
-    assert_error(&member.post("/api/v1/chat/models/check-fit", json!({"model": ""})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    assert_error(&member.post("/api/v1/chat/models/check-fit", json!({"modle": MODEL_ID})).await, StatusCode::BAD_REQUEST, "bad_request");
-    assert_error(&post_raw(&member, "/api/v1/chat/models/check-fit", "[").await, StatusCode::BAD_REQUEST, "bad_request");
-    assert_error(&app.client().post("/api/v1/chat/models/check-fit", json!({"model": MODEL_ID})).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &member
+            .post(
+                "/api/v1/chat/models/check-fit",
+                json!({"model": "local:nope"}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &member
+            .post("/api/v1/chat/models/check-fit", json!({"model": ""}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    );
+    assert_error(
+        &member
+            .post("/api/v1/chat/models/check-fit", json!({"modle": MODEL_ID}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &post_raw(&member, "/api/v1/chat/models/check-fit", "[").await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &app.client()
+            .post("/api/v1/chat/models/check-fit", json!({"model": MODEL_ID}))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
 }

@@ -72,7 +72,10 @@ pub async fn run(g: &GlobalArgs, cmd: ModelsCommand) -> anyhow::Result<ExitCode>
         selah_ai::ollama_store::store_dir(&ai.ollama_models_dir),
     );
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!("cannot create the data directory {}", settings.data_dir.display())
+        format!(
+            "cannot create the data directory {}",
+            settings.data_dir.display()
+        )
     })?;
     let (store, _) = Store::open(settings.config.database_url.expose(), &settings.data_dir)
         .await
@@ -86,8 +89,8 @@ pub async fn run(g: &GlobalArgs, cmd: ModelsCommand) -> anyhow::Result<ExitCode>
                     println!("no models in {}", registry.models_dir().display());
                 }
                 println!(
-                    "{:<48} {:>9} {:<10} {:>7} {:<8} {:>7} {}",
-                    "ID", "SIZE", "ARCH", "PARAMS", "QUANT", "CTX", "NOTES"
+                    "{:<48} {:>9} {:<10} {:>7} {:<8} {:>7} NOTES",
+                    "ID", "SIZE", "ARCH", "PARAMS", "QUANT", "CTX"
                 );
                 for m in models {
                     let i = &m.info;
@@ -107,7 +110,9 @@ pub async fn run(g: &GlobalArgs, cmd: ModelsCommand) -> anyhow::Result<ExitCode>
                             .map(|p| format!("{:.0}M", p as f64 / 1e6))
                             .unwrap_or_else(|| "-".into()),
                         i.quantization.as_deref().unwrap_or("-"),
-                        i.context_length.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                        i.context_length
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "-".into()),
                         notes.join(", ")
                     );
                 }
@@ -117,7 +122,14 @@ pub async fn run(g: &GlobalArgs, cmd: ModelsCommand) -> anyhow::Result<ExitCode>
                 let src = registry
                     .import(&path, ai.context_size, mem)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                audit(&store, "model.imported", "create", &src.id.0, json!({"file_size": src.info.file_size})).await;
+                audit(
+                    &store,
+                    "model.imported",
+                    "create",
+                    &src.id.0,
+                    json!({"file_size": src.info.file_size}),
+                )
+                .await;
                 println!("imported {} ({})", src.id, human(src.info.file_size));
             }
             ModelsCommand::Remove { id } => {

@@ -31,11 +31,17 @@ fn selah(data: &Path, env: &[(&str, &Path)], args: &[&str]) -> Run {
 }
 
 fn test_model() -> PathBuf {
-    let p = std::env::var_os("SELAH_TEST_MODEL").map(PathBuf::from).expect(
-        "SELAH_TEST_MODEL is not set: it must name SmolLM2-135M-Instruct.Q4_1.gguf \
+    let p = std::env::var_os("SELAH_TEST_MODEL")
+        .map(PathBuf::from)
+        .expect(
+            "SELAH_TEST_MODEL is not set: it must name SmolLM2-135M-Instruct.Q4_1.gguf \
          (`make test` sets it after scripts/fetch-models.sh fetches the model)",
+        );
+    assert!(
+        p.is_file(),
+        "SELAH_TEST_MODEL={} does not exist",
+        p.display()
     );
-    assert!(p.is_file(), "SELAH_TEST_MODEL={} does not exist", p.display());
     p
 }
 
@@ -59,21 +65,44 @@ fn import_list_and_remove_a_model() {
 
     let r = ok(selah(d, &[], &["models", "list"]));
     assert!(r.stdout.contains("no models"), "{}", r.stdout);
-    let r = ok(selah(d, &[], &["models", "import", model.to_str().unwrap()]));
+    let r = ok(selah(
+        d,
+        &[],
+        &["models", "import", model.to_str().unwrap()],
+    ));
     assert!(r.stdout.contains("imported local:smol"), "{}", r.stdout);
     assert!(d.join("models/smol.gguf").is_file());
-    fails(selah(d, &[], &["models", "import", model.to_str().unwrap()]), "already exists");
+    fails(
+        selah(d, &[], &["models", "import", model.to_str().unwrap()]),
+        "already exists",
+    );
     let junk = src.path().join("junk.gguf");
     std::fs::write(&junk, "not a model").unwrap();
-    fails(selah(d, &[], &["models", "import", junk.to_str().unwrap()]), "GGUF");
+    fails(
+        selah(d, &[], &["models", "import", junk.to_str().unwrap()]),
+        "GGUF",
+    );
     let r = ok(selah(d, &[], &["models", "list"]));
-    let line = r.stdout.lines().find(|l| l.starts_with("local:smol")).expect("listed");
-    assert!(line.contains("llama") && line.contains("Q4_1") && line.contains("8192"), "{line}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("local:smol"))
+        .expect("listed");
+    assert!(
+        line.contains("llama") && line.contains("Q4_1") && line.contains("8192"),
+        "{line}"
+    );
 
-    fails(selah(d, &[], &["models", "remove", "ollama:x:y"]), "cannot be removed");
+    fails(
+        selah(d, &[], &["models", "remove", "ollama:x:y"]),
+        "cannot be removed",
+    );
     ok(selah(d, &[], &["models", "remove", "local:smol"]));
     assert!(!d.join("models/smol.gguf").exists());
-    fails(selah(d, &[], &["models", "remove", "local:smol"]), "not found");
+    fails(
+        selah(d, &[], &["models", "remove", "local:smol"]),
+        "not found",
+    );
 }
 
 #[test]
@@ -84,10 +113,29 @@ fn the_ollama_store_is_listed_read_only() {
     let bytes = std::fs::read(test_model()).unwrap();
     let hex = hex::encode(sha2::Sha256::digest(&bytes));
     std::fs::create_dir_all(store.path().join("blobs")).unwrap();
-    std::os::unix::fs::symlink(test_model(), store.path().join(format!("blobs/sha256-{hex}"))).unwrap();
-    selah_ai::ollama_store::write_manifest(store.path(), "library", "smollm2", "135m", &hex, bytes.len() as u64)
-        .unwrap();
-    let r = ok(selah(data.path(), &[("SELAH_AI__OLLAMA_MODELS_DIR", store.path())], &["models", "list"]));
-    let line = r.stdout.lines().find(|l| l.starts_with("ollama:smollm2:135m")).expect("listed");
+    std::os::unix::fs::symlink(
+        test_model(),
+        store.path().join(format!("blobs/sha256-{hex}")),
+    )
+    .unwrap();
+    selah_ai::ollama_store::write_manifest(
+        store.path(),
+        "library",
+        "smollm2",
+        "135m",
+        &hex,
+        bytes.len() as u64,
+    )
+    .unwrap();
+    let r = ok(selah(
+        data.path(),
+        &[("SELAH_AI__OLLAMA_MODELS_DIR", store.path())],
+        &["models", "list"],
+    ));
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ollama:smollm2:135m"))
+        .expect("listed");
     assert!(line.contains("read-only"), "{line}");
 }
