@@ -8,13 +8,13 @@
 # Prints JSON lines per part, then a Markdown summary for docs/BENCHMARKS.md.
 #
 # Usage: bench/llm/run.sh        (builds --release first)
-# Env:   GEN_TOKENS (default 128), THREADS (default 2), RUNS (default 3), SELAH_TEST_MODEL,
+# Env:   GEN_TOKENS (default 128), THREADS (default 1, what a 2-core machine gets by default), RUNS (default 3), SELAH_TEST_MODEL,
 #        CARGO_TARGET_DIR, CARGO_FEATURES (e.g. "selah-ai/openmp" to measure OpenMP).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 GEN=${GEN_TOKENS:-128}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 RUNS=${RUNS:-3}
 MODEL=${SELAH_TEST_MODEL:-$("$ROOT/scripts/fetch-models.sh")}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}

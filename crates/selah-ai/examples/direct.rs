@@ -52,14 +52,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ctx.decode(&mut batch)?;
         let mut token = sampler.sample(&ctx, batch.n_tokens() - 1);
         let first = start.elapsed();
-        let mut pos = tokens.len() as i32;
         let gen_start = Instant::now();
         // Generation: one token per decode. End-of-sequence is ignored so every run times the
         // same number of tokens.
-        for _ in 1..n_gen {
+        let first_pos = tokens.len() as i32;
+        for pos in first_pos..first_pos + n_gen as i32 - 1 {
             batch.clear();
             batch.add(token, pos, &[0], true)?;
-            pos += 1;
             ctx.decode(&mut batch)?;
             token = sampler.sample(&ctx, 0);
         }

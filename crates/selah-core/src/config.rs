@@ -253,7 +253,8 @@ pub struct AiConfig {
     pub default_model: String,
     /// Ollama's model store to list read-only. Empty: `$OLLAMA_MODELS`, else `~/.ollama/models`.
     pub ollama_models_dir: PathBuf,
-    /// Threads the embedded engine uses per model. 0: the number of cores.
+    /// Threads the embedded engine uses per model. 0: one less than the number of cores (1 to 8),
+    /// leaving a core to the server: llama.cpp's spinning threads stall when they compete.
     pub threads: u32,
     /// Context window for loaded models (tokens; capped by the model's own). 0: the model's own.
     pub context_size: u32,

@@ -17,6 +17,8 @@ pub mod scope;
 mod session_cache;
 pub mod sessions;
 pub mod teams;
+#[doc(hidden)]
+pub mod testing;
 pub mod users;
 
 use std::path::{Path, PathBuf};

@@ -13,21 +13,9 @@ async fn sqlite() -> (Store, tempfile::TempDir) {
 }
 
 async fn postgres() -> (Store, tempfile::TempDir) {
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let admin = std::env::var("PG_TEST_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = format!("selah_s_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{admin}/postgres"))
-        .await
-        .expect("PostgreSQL at PG_TEST_URL");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
+    let url = selah_store::testing::fresh_postgres_database().await;
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(&format!("{admin}/{name}"), dir.path())
-        .await
-        .unwrap();
+    let (store, _) = Store::open(&url, dir.path()).await.unwrap();
     (store, dir)
 }
 

@@ -25,7 +25,7 @@ use crate::{AiError, ChatMessage, GenEvent, SamplingParams};
 /// How a model is run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineOptions {
-    /// CPU threads for decoding; 0 uses every core.
+    /// CPU threads for decoding; 0 picks [`default_threads`].
     pub threads: u32,
     /// Context window of each sequence in tokens, capped by the model's own; 0 uses the model's.
     pub context_size: u32,
@@ -52,6 +52,15 @@ impl EngineOptions {
             max_sequences: ai.max_sequences,
         }
     }
+}
+
+/// Threads when none are configured: one less than the cores, 1 to 8. llama.cpp's threads spin
+/// at their barriers, so one preempted thread stalls the rest: on a 2-core machine shared with
+/// the server (or anything else) 2 threads measured 1.5 tokens/s against 100+ for 1 thread (see
+/// docs/BENCHMARKS.md, "LLM"). Beyond 8, decoding a small model is bound by memory, not cores.
+pub fn default_threads() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    cores.saturating_sub(1).clamp(1, 8)
 }
 
 /// llama.cpp's backend may be initialised once per process; every model shares it.
@@ -120,7 +129,7 @@ impl LocalModel {
         };
         let n_seq = opts.max_sequences.max(1);
         let threads = match opts.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            0 => default_threads(),
             n => n,
         };
         // Every sequence gets its own full window, so the KV cache holds n_ctx × n_seq cells.

@@ -316,6 +316,7 @@ fn xff_client(app: &TestApp, ip: &str) -> Api {
             .unwrap(),
         token: None,
         csrf: None,
+        team: None,
     }
 }
 

@@ -19,24 +19,9 @@ pub enum Db {
     Postgres,
 }
 
-/// PostgreSQL server used by tests (`PG_TEST_URL`, default the local trust-auth server).
-pub fn pg_admin_url() -> String {
-    std::env::var("PG_TEST_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
 /// Creates an empty PostgreSQL database and returns its URL.
 pub async fn fresh_pg_database() -> String {
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let name = format!("selah_t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn =
-        <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{}/postgres", pg_admin_url()))
-            .await
-            .expect("PostgreSQL must be running at PG_TEST_URL (default 127.0.0.1:5432)");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    format!("{}/{name}", pg_admin_url())
+    selah_store::testing::fresh_postgres_database().await
 }
 
 /// A running server.
@@ -125,6 +110,7 @@ impl TestApp {
             http: Client::new(),
             token: None,
             csrf: None,
+            team: None,
         }
     }
 
@@ -135,6 +121,7 @@ impl TestApp {
             http: Client::builder().cookie_store(true).build().unwrap(),
             token: None,
             csrf: None,
+            team: None,
         }
     }
 
@@ -218,6 +205,8 @@ pub struct Api {
     pub http: Client,
     pub token: Option<String>,
     pub csrf: Option<String>,
+    /// Sent as `X-Selah-Team` (the team context) when set.
+    pub team: Option<String>,
 }
 
 impl Api {
@@ -228,6 +217,9 @@ impl Api {
         }
         if let Some(c) = &self.csrf {
             req = req.header("x-csrf-token", c);
+        }
+        if let Some(t) = &self.team {
+            req = req.header("x-selah-team", t);
         }
         if let Some(b) = body {
             req = req.json(&b);

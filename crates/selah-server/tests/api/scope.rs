@@ -54,27 +54,11 @@ pub async fn send_in(
     team: Option<&str>,
     body: Option<Value>,
 ) -> Resp {
-    let mut req = api.http.request(method, format!("{}{path}", api.base));
-    if let Some(t) = &api.token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(t) = team {
-        req = req.header("x-selah-team", t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("request reaches the server");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        body,
-        text,
-    }
+    let in_context = Api {
+        team: team.map(str::to_string),
+        ..api.clone()
+    };
+    in_context.send(method, path, body).await
 }
 
 /// Creates a team as `owner` and adds `user` with `role` through an invitation (and a role

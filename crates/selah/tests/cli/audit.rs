@@ -52,17 +52,7 @@ async fn exec(store: &Store, sql: &str) {
 }
 
 async fn fresh_pg() -> String {
-    sqlx::any::install_default_drivers();
-    let admin = std::env::var("PG_TEST_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = format!("selah_cli_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{admin}/postgres"))
-        .await
-        .unwrap();
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    format!("{admin}/{name}")
+    selah_store::testing::fresh_postgres_database().await
 }
 
 async fn exit_codes(url: Option<String>) {
