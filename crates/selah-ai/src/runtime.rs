@@ -428,6 +428,9 @@ impl Runtime {
         let (reg, id) = (self.registry.clone(), model.clone());
         tokio::task::spawn_blocking(move || reg.remove(&id))
             .await
-            .map_err(|e| RegistryError::Io(e.to_string()))?
+            .map_err(|e| RegistryError::Io(e.to_string()))??;
+        // A loaded copy keeps its memory until idle; unload it now rather than at keep-alive.
+        self.pool.unload(model);
+        Ok(())
     }
 }

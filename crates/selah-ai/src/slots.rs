@@ -77,12 +77,16 @@ impl ModelPool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The memory a model is expected to need with the configured context.
+    /// The memory a model is expected to need loaded: weights, overhead, and a KV cache of the
+    /// configured context for each of the `max_sequences` sequences the engine decodes together.
     pub fn estimate(&self, src: &LocalSource) -> u64 {
-        src.info.estimated_runtime_bytes(effective_context(
-            self.opts.context_size,
-            src.info.context_length,
-        ))
+        let n_ctx = effective_context(self.opts.context_size, src.info.context_length);
+        let extra_sequences = u64::from(self.opts.max_sequences.max(1) - 1);
+        src.info.estimated_runtime_bytes(n_ctx).saturating_add(
+            src.info
+                .kv_cache_bytes(n_ctx)
+                .saturating_mul(extra_sequences),
+        )
     }
 
     /// The loaded model for `src`, loading it first if needed (memory-guarded, off the
@@ -204,6 +208,18 @@ impl ModelPool {
         let n = victims.len();
         drop_off_executor(victims);
         n
+    }
+
+    /// Unloads one model if it is idle (a busy one unloads at its keep-alive).
+    pub fn unload(&self, id: &ModelId) {
+        let victim = {
+            let mut s = self.lock();
+            match s.loaded.get(id) {
+                Some(l) if idle(l) => s.loaded.remove(id).map(|l| l.model),
+                _ => None,
+            }
+        };
+        drop_off_executor(victim.into_iter().collect());
     }
 
     /// Unloads everything (shutdown).

@@ -33,7 +33,8 @@ pub fn test_model() -> PathBuf {
 pub fn ai_defaults(c: &mut Config) {
     c.ai.ollama_models_dir = PathBuf::from("/nonexistent/selah-test-ollama");
     c.ai.context_size = 2048;
-    c.ai.threads = 2;
+    // One thread: llama.cpp's spinning threads stall on a shared 2-core machine.
+    c.ai.threads = 1;
 }
 
 /// Links the real model into the app's models directory.

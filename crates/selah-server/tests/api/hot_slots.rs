@@ -381,3 +381,38 @@ async fn the_least_recently_used_model_is_evicted_under_the_budget_and_hot_ones_
     assert!(err.contains("memory budget"), "{err}");
     assert_eq!(listed(&founder, "local:b").await.unwrap()["loaded"], true);
 }
+
+#[tokio::test]
+async fn assignments_persist_on_postgres() {
+    let app =
+        TestApp::spawn_with(crate::common::Db::Postgres, crate::ai_support::ai_defaults).await;
+    crate::ai_support::link_model(app.data_dir.path());
+    let founder = app.founder().await;
+    let r = founder
+        .post(&format!("{SLOTS}/1"), json!({"model": MODEL_ID}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let again = founder
+        .post(&format!("{SLOTS}/2"), json!({"model": MODEL_ID}))
+        .await;
+    assert_error(&again, StatusCode::CONFLICT, "conflict");
+    let (config, dir) = app.stop().await;
+    let app = TestApp::spawn_in(config, dir).await;
+    let founder = app.login("founder", crate::common::FOUNDER_PASSWORD).await;
+    let body = wait_slots(&founder, "the hot model to load", |b| {
+        b["slots"][0]["loaded"] == true
+    })
+    .await;
+    assert_eq!(body["slots"][0]["model"], MODEL_ID);
+    assert_eq!(body["slots"][1]["model"], serde_json::Value::Null);
+    assert_eq!(
+        founder.delete(&format!("{SLOTS}/1")).await.status,
+        StatusCode::OK
+    );
+    assert_error(
+        &founder.delete(&format!("{SLOTS}/1")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    app.stop().await;
+}
