@@ -4,7 +4,8 @@
 # at 1 and 64 connections with wrk. Prints a Markdown table for docs/BENCHMARKS.md.
 #
 # Usage: bench/http/run.sh            (from anywhere; builds --release first)
-# Env:   STARTS (default 10), DURATION (wrk seconds, default 10), CARGO_TARGET_DIR.
+# Env:   STARTS (default 10), DURATION (wrk seconds, default 10), CARGO_TARGET_DIR,
+#        SELAH_BIN (a selah binary to measure instead of building one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,9 +19,13 @@ if ! command -v wrk >/dev/null; then
   $SUDO apt-get install -y wrk >/dev/null || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
 fi
 
-echo "building selah --release…" >&2
-(cd "$ROOT" && cargo build --release -p selah --quiet)
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/selah
+if [ -n "${SELAH_BIN:-}" ]; then
+  BIN=$SELAH_BIN   # measure an existing build, e.g. while the release build of a newer tree runs
+else
+  echo "building selah --release…" >&2
+  (cd "$ROOT" && cargo build --release -p selah --quiet)
+  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/selah
+fi
 
 WORK=$(mktemp -d)
 PID=""

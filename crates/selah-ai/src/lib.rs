@@ -5,9 +5,22 @@
 pub mod context;
 pub mod engine;
 pub mod gguf;
+pub mod gguf_writer;
+pub mod hot;
+pub mod memory;
+pub mod ollama_store;
+pub mod queue;
+pub mod registry;
+pub mod remote;
+pub mod runtime;
+pub mod slots;
+pub mod status;
 pub mod types;
 
 pub use engine::{EngineOptions, LocalModel};
 pub use gguf::{GgufInfo, read_gguf_info};
+pub use registry::ModelInfo;
+pub use runtime::Runtime;
+pub use status::EngineStatus;
 
 pub use types::*;

@@ -41,6 +41,9 @@
 //! | `audit.viewed` | read | someone lists the audit log (details: the filters) |
 //! | `audit.exported` | export | someone exports the audit log (details: the filters, format) |
 //! | `audit.verified` | verify | someone checks the chain over the API (details: the verdict) |
+//! | `model.hot_slot_assigned`, `model.hot_slot_ejected` | update | a hot slot changes (details: slot, model, the model replaced) |
+//! | `model.imported` | create | a GGUF is imported into the models directory (details: model id, file size) |
+//! | `model.removed` | delete | a model is deleted with `selah models remove` (details: model id) |
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -6,6 +6,7 @@
 //! grace period, flushes the audit queue and closes the store.
 
 pub mod admin;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -53,6 +54,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(teams::router())
         .merge(chat_sessions::router())
+        .merge(ai::router())
         .merge(observe::routes::router())
 }
 
@@ -97,11 +99,22 @@ impl Server {
                 config.bind
             )
         })?;
-        Ok(Self::assemble(config, data_dir, store, listener))
+        // Hot-slot models load in the background: this does not wait for any model.
+        let ai = selah_ai::Runtime::start(&config, &data_dir, store.clone())
+            .await
+            .context("cannot start the AI runtime")?;
+        Ok(Self::assemble(config, data_dir, store, listener, ai))
     }
 
-    fn assemble(config: Config, data_dir: PathBuf, store: Store, listener: TcpListener) -> Self {
+    fn assemble(
+        config: Config,
+        data_dir: PathBuf,
+        store: Store,
+        listener: TcpListener,
+        ai: Arc<selah_ai::Runtime>,
+    ) -> Self {
         let state = AppState(Arc::new(Inner {
+            ai,
             audit: audit::Audit::start(store.clone(), &config),
             metrics: observe::metrics::Metrics::new(&config),
             limiter: observe::rate_limit::RateLimiter::new(&config),
@@ -117,6 +130,7 @@ impl Server {
         // Capabilities register their health checks here.
         observe::checks::register_builtin(&state.health);
         state.health.register(jobs::health::BackgroundJobsCheck);
+        state.health.register(ai::EngineCheck);
         if state.config.health.enabled {
             state.health.start_periodic(&state);
         }
@@ -193,6 +207,7 @@ impl Server {
         lifecycle.stopping();
         drop(stop_rx);
         state.jobs.stop().await;
+        state.ai.shutdown().await;
         state.health.stop();
         state.audit.flush_and_stop().await;
         state.store.close().await;

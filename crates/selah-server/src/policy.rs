@@ -228,6 +228,29 @@ pub const TABLE: &[Rule] = &[
         "/v1/chat/completions", Some(r#"{"messages":[]}"#), [400, 400, 400, 400, 400, 401]),
     rule!("GET" "/v1/models", Permission(P::ChatUse),
         "/v1/models", None, [200, 200, 200, 200, 200, 401]),
+    // Models: reading needs chat.use; hot slots and imports change what the whole machine keeps
+    // in memory and on disk, so they need admin.manage_settings. Probes name a slot or model
+    // that does not exist (404) or a relative import path (422): nothing changes.
+    rule!("GET" "/api/v1/chat/models", Permission(P::ChatUse),
+        "/api/v1/chat/models", None, [200, 200, 200, 200, 200, 401]),
+    rule!("GET" "/api/v1/chat/models/hot-slots", Permission(P::ChatUse),
+        "/api/v1/chat/models/hot-slots", None, [200, 200, 200, 200, 200, 401]),
+    rule!("POST" "/api/v1/chat/models/hot-slots/{slot_num}", Permission(P::AdminManageSettings),
+        "/api/v1/chat/models/hot-slots/99", Some(r#"{"model":"local:no-such-model"}"#),
+        [404, 404, 403, 403, 403, 401]),
+    rule!("DELETE" "/api/v1/chat/models/hot-slots/{slot_num}", Permission(P::AdminManageSettings),
+        "/api/v1/chat/models/hot-slots/99", None, [404, 404, 403, 403, 403, 401]),
+    rule!("POST" "/api/v1/chat/models/check-fit", Permission(P::ChatUse),
+        "/api/v1/chat/models/check-fit", Some(r#"{"model":"local:no-such-model"}"#),
+        [404, 404, 404, 404, 404, 401]),
+    rule!("POST" "/api/v1/chat/models/import", Permission(P::AdminManageSettings),
+        "/api/v1/chat/models/import", Some(r#"{"path":"relative.gguf"}"#),
+        [422, 422, 403, 403, 403, 401]),
+    // Engine status: any signed-in user.
+    rule!("GET" "/api/v1/monitoring/engine", SignedIn,
+        "/api/v1/monitoring/engine", None, [200, 200, 200, 200, 200, 401]),
+    rule!("GET" "/api/v1/monitoring/metal4", SignedIn,
+        "/api/v1/monitoring/metal4", None, [200, 200, 200, 200, 200, 401]),
 ];
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ pub struct Inner {
     pub health: HealthState,
     /// Chat replies being written, one per session.
     pub replies: crate::chat_sessions::reply::Replies,
+    /// The AI runtime: models, engine, queues, hot slots, remote backends.
+    pub ai: Arc<selah_ai::Runtime>,
     /// When the process started serving.
     pub started: Instant,
 }

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod chat_messages;
 pub mod chat_preferences;
 pub mod chat_sessions;
+pub mod hot_slots;
 pub mod invitations;
 pub mod jobs;
 pub mod migrate;

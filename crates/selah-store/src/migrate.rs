@@ -11,6 +11,7 @@ use sqlx::{AssertSqlSafe, Executor, Row};
 
 use crate::{Backend, Result, Store, StoreError, now_ms};
 
+#[derive(Clone, Copy)]
 struct Migration {
     version: i64,
     name: &'static str,
@@ -29,7 +30,11 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation"), migration!(3, "0003_chat")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_ai_runtime"),
+    migration!(3, "0003_chat"),
+];
 
 /// The newest schema version this binary knows.
 pub const MIGRATIONS_KNOWN: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
@@ -153,18 +158,28 @@ mod tests {
 
     use super::*;
 
+    /// The version after the newest real one.
+    const NEXT: i64 = MIGRATIONS_KNOWN + 1;
+
     const V2: Migration = Migration {
-        version: 2,
+        version: NEXT,
         name: "0002_test",
         sqlite: "CREATE TABLE upgrade_probe (id TEXT PRIMARY KEY);",
         postgres: "CREATE TABLE upgrade_probe (id TEXT PRIMARY KEY);",
     };
     const V2_BROKEN: Migration = Migration {
-        version: 2,
+        version: NEXT,
         name: "0002_broken",
         sqlite: "CREATE TABLE upgrade_probe (id TEXT); INSERT INTO no_such_table VALUES (1);",
         postgres: "CREATE TABLE upgrade_probe (id TEXT); INSERT INTO no_such_table VALUES (1);",
     };
+
+    /// The real migrations and one more.
+    fn with(next: Migration) -> Vec<Migration> {
+        let mut v = MIGRATIONS.to_vec();
+        v.push(next);
+        v
+    }
 
     async fn version(store: &Store) -> i64 {
         sqlx::query("SELECT MAX(version) AS v FROM selah_schema")
@@ -202,17 +217,17 @@ mod tests {
             .await
             .unwrap();
 
-        let migrations = [migration!(1, "0001_foundation"), V2];
+        let migrations = with(V2);
         let report = run_with(&store, dir.path(), &migrations).await.unwrap();
-        assert_eq!((report.from, report.to), (1, 2));
-        assert_eq!(version(&store).await, 2);
+        assert_eq!((report.from, report.to), (MIGRATIONS_KNOWN, NEXT));
+        assert_eq!(version(&store).await, NEXT);
         assert!(table_exists(&store, "upgrade_probe").await);
 
         // The copy is in <data>/backups and is the database as it was before the upgrade.
         let backup = report.backup.expect("a copy was made");
         assert_eq!(backup.parent().unwrap(), dir.path().join("backups"));
         let copy = Store::connect_sqlite(&backup).await.unwrap();
-        assert_eq!(version(&copy).await, 1);
+        assert_eq!(version(&copy).await, MIGRATIONS_KNOWN);
         assert!(!table_exists(&copy, "upgrade_probe").await);
         let v: String = sqlx::query("SELECT v FROM marker")
             .fetch_one(copy.reader())
@@ -224,7 +239,7 @@ mod tests {
 
         // Running again changes nothing and copies nothing.
         let again = run_with(&store, dir.path(), &migrations).await.unwrap();
-        assert_eq!((again.from, again.to), (2, 2));
+        assert_eq!((again.from, again.to), (NEXT, NEXT));
         assert!(again.backup.is_none());
     }
 
@@ -232,9 +247,9 @@ mod tests {
     async fn a_failing_migration_leaves_the_database_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = Store::open("", dir.path()).await.unwrap();
-        let migrations = [migration!(1, "0001_foundation"), V2_BROKEN];
+        let migrations = with(V2_BROKEN);
         assert!(run_with(&store, dir.path(), &migrations).await.is_err());
-        assert_eq!(version(&store).await, 1);
+        assert_eq!(version(&store).await, MIGRATIONS_KNOWN);
         assert!(!table_exists(&store, "upgrade_probe").await);
         // The copy was made before the attempt.
         assert_eq!(

@@ -38,6 +38,9 @@ pub enum Command {
     Audit(cli::audit::AuditCommand),
     /// Sign in to a Selah server and store the session for later commands.
     Login(cli::login::LoginArgs),
+    /// Local models: list, import a GGUF, remove.
+    #[command(subcommand)]
+    Models(cli::models::ModelsCommand),
 }
 
 fn main() -> std::process::ExitCode {

@@ -231,6 +231,7 @@ pub async fn exposition(state: &AppState) -> String {
         "Audit events waiting to be written.",
         state.audit.queue_depth(),
     );
+    crate::ai::monitoring::render_metrics(state, &mut out);
     gauge(
         &mut out,
         "selah_health_score",

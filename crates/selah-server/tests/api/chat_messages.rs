@@ -9,7 +9,7 @@ use selah_ai::{EngineOptions, LocalModel};
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::models::{MODEL_ID, app_with_model, test_model};
+use crate::ai_support::{MODEL_ID, app_with_model, test_model};
 
 /// One server-sent event.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::models::{MODEL_ID, app_with_model};
+use crate::ai_support::{MODEL_ID, app_with_model};
 
 const CLIENT: &str = r#"
 import json, sys, urllib.request, urllib.error

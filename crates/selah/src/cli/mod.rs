@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod healthcheck;
 pub mod logging;
 pub mod login;
+pub mod models;
 pub mod prompt;
 pub mod serve;
 pub mod user;
@@ -25,5 +26,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Healthcheck(args) => healthcheck::run(&g, args).await,
         Command::Audit(cmd) => audit::run(&g, cmd).await,
         Command::Login(args) => login::run(args).await,
+        Command::Models(cmd) => models::run(&g, cmd).await,
     }
 }

@@ -10,5 +10,6 @@ mod durability;
 mod healthcheck;
 mod lifecycle;
 mod logs;
+mod models;
 mod secrets;
 mod user;
