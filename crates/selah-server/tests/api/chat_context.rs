@@ -8,8 +8,7 @@ use selah_store::Scope;
 use serde_json::json;
 
 use crate::chat_messages::{chat, greedy, messages, new_session};
-use crate::common::*;
-use crate::models::app_with_model;
+use crate::ai_support::app_with_model;
 
 #[tokio::test]
 async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {

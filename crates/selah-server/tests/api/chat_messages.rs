@@ -734,8 +734,9 @@ async fn idle_sessions_are_archived_by_the_cleanup_job() {
         .clone();
     assert_eq!(job["ok"], true, "{job}");
     assert_eq!(job["stats"]["archived"], 1);
-    let get = |id: &str| founder.get(&format!("/api/v1/chat/sessions/{id}"));
-    assert_eq!(get(&old).await.body["archived"], true);
-    assert_eq!(get(&fresh).await.body["archived"], false);
+    for (id, archived) in [(&old, true), (&fresh, false)] {
+        let r = founder.get(&format!("/api/v1/chat/sessions/{id}")).await;
+        assert_eq!(r.body["archived"], archived, "{}", r.text);
+    }
     app.stop().await;
 }
