@@ -181,7 +181,10 @@ pub async fn build_context<T: Tokenizer>(
         let mut extra = 0;
         if first > covered {
             // A new summary will be written: keep room for its growth.
-            extra = (req.summary_reserve + SUMMARY_FRAMING).saturating_sub(head.summary_tokens);
+            // …but never more than a quarter of the budget, so small windows still work.
+            extra = (req.summary_reserve + SUMMARY_FRAMING)
+                .saturating_sub(head.summary_tokens)
+                .min(budget / 4);
             first = fit(
                 tok,
                 req.history,

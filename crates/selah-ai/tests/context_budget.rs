@@ -107,7 +107,7 @@ fn case() -> impl Strategy<Value = Case> {
         history(),
         256usize..2048,
         0usize..100,
-        0usize..128,
+        0usize..400,
     )
         .prop_map(
             |(system, prefs, passages, summary, history, window, reserve_pct, summary_reserve)| {

@@ -105,7 +105,8 @@ pub async fn chat(api: &Api, sid: &str, content: &str, params: Value) -> (String
         json!({"content": content, "params": params}),
     )
     .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let status = resp.status();
+    assert_eq!(status, StatusCode::OK, "{}", resp.text().await.unwrap_or_default());
     let events = SseReader::new(resp).rest().await;
     collect(&events)
 }
@@ -321,7 +322,7 @@ async fn regenerate_replaces_the_last_reply() {
     assert_eq!(rows[1]["id"], done["message_id"]);
     assert_eq!(rows[1]["content"], text.as_str());
     let r = founder.post(&regen, json!({"params": {"top_k": -1}})).await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
     app.stop().await;
 }
 
@@ -352,9 +353,9 @@ async fn model_switch_takes_effect_on_the_next_message() {
     assert_eq!(models, [json!(MODEL_ID), json!(other), json!(MODEL_ID)]);
 
     let r = founder.patch(&model, json!({"model": "local:nope"})).await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
     let r = founder.patch(&model, json!({})).await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
     let r = founder.patch(&model, json!({"model": 5})).await;
     assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
     app.stop().await;
@@ -540,7 +541,7 @@ async fn bad_input_scope_and_permissions() {
         json!({"content": "hi", "params": {"max_tokens": 0}}),
     ] {
         let r = founder.post(&path, body).await;
-        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
     }
     for body in [
         json!({"text": "hi"}),
@@ -685,7 +686,7 @@ async fn preferences_round_trip_and_reach_the_prompt() {
         assert_error(
             &founder.put(p, bad).await,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            "validation",
         );
     }
     assert_error(
