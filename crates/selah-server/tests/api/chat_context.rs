@@ -45,7 +45,7 @@ async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {
         // Long enough that a few turns outgrow a 384-token budget.
         let content = format!(
             "{fact} {}",
-            "Please remember this detail carefully. ".repeat(8)
+            "Please remember this detail carefully. ".repeat(12)
         );
         let before = messages(&founder, &sid).await.len();
         let (_, done) = chat(&founder, &sid, &content, greedy(8)).await;
@@ -76,10 +76,11 @@ async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {
             .iter()
             .position(|m| m["id"] == s.through.as_str())
             .unwrap();
-        assert_eq!(
-            through + 1,
-            omit,
-            "turn {turn}: the summary covers exactly the omitted messages"
+        // It may reach further than what was left out: once a turn needs no new summary, the
+        // room kept for one goes back to messages and a few summarised ones fit again.
+        assert!(
+            omit <= through + 1,
+            "turn {turn}: omitted {omit}, summary through {through}"
         );
         assert_eq!(ctx["summarised"], true, "{ctx}");
         assert!(ctx["tokens"]["summary"].as_u64().unwrap() > 0);
