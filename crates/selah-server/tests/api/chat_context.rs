@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use selah_store::Scope;
 use serde_json::json;
 
-use crate::chat_messages::{chat, greedy, messages, new_session};
 use crate::ai_support::app_with_model;
+use crate::chat_messages::{chat, greedy, messages, new_session};
 
 #[tokio::test]
 async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {

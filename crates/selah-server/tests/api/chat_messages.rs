@@ -8,8 +8,8 @@ use reqwest::{Method, StatusCode};
 use selah_ai::{EngineOptions, LocalModel};
 use serde_json::{Value, json};
 
-use crate::common::*;
 use crate::ai_support::{MODEL_ID, app_with_model, test_model};
+use crate::common::*;
 
 /// One server-sent event.
 #[derive(Debug, Clone)]
@@ -87,6 +87,15 @@ pub fn greedy(max_tokens: u32) -> Value {
     json!({"temperature": 0.0, "seed": 1, "max_tokens": max_tokens})
 }
 
+/// A request whose reply runs long: greedy decoding without a repetition penalty makes this
+/// small model list numbers until `max_tokens`.
+pub fn long_request() -> Value {
+    json!({
+        "content": "List the numbers from 1 to 1000, separated by commas.",
+        "params": {"temperature": 0.0, "seed": 1, "repeat_penalty": 1.0, "max_tokens": 3000},
+    })
+}
+
 /// Creates a session and returns its id.
 pub async fn new_session(api: &Api) -> String {
     let r = api
@@ -106,7 +115,12 @@ pub async fn chat(api: &Api, sid: &str, content: &str, params: Value) -> (String
     )
     .await;
     let status = resp.status();
-    assert_eq!(status, StatusCode::OK, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
     let events = SseReader::new(resp).rest().await;
     collect(&events)
 }
@@ -217,7 +231,7 @@ async fn disconnect_cancels_frees_the_slot_and_keeps_an_incomplete_reply() {
         &founder,
         Method::POST,
         &format!("/api/v1/chat/sessions/{sid}/messages"),
-        json!({"content": "Count from 1 to 500, one number per line.", "params": greedy(2000)}),
+        long_request(),
     )
     .await;
     let mut sse = SseReader::new(resp);
@@ -266,7 +280,7 @@ async fn stop_ends_the_reply_and_a_second_message_waits_for_it() {
         &founder,
         Method::POST,
         &format!("/api/v1/chat/sessions/{sid}/messages"),
-        json!({"content": "Count from 1 to 500, one number per line.", "params": greedy(2000)}),
+        long_request(),
     )
     .await;
     let mut sse = SseReader::new(resp);
@@ -430,8 +444,7 @@ async fn a_full_queue_answers_503_before_any_stream() {
         new_session(&founder).await,
         new_session(&founder).await,
     );
-    let long =
-        json!({"content": "Count from 1 to 500, one number per line.", "params": greedy(2000)});
+    let long = long_request();
     let mut first = SseReader::new(
         raw(
             &founder,

@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::*;
 use crate::ai_support::{MODEL_ID, app_with_model};
+use crate::common::*;
 
 const CLIENT: &str = r#"
 import json, sys, urllib.request, urllib.error

@@ -72,10 +72,12 @@ async fn kill_9_mid_reply_keeps_the_text_as_incomplete() {
         .http
         .post(format!("{}/api/v1/chat/sessions/{sid}/messages", api.base))
         .bearer_auth(api.token.as_ref().unwrap())
-        .json(
-            &json!({"content": "Count from 1 to 500, one number per line.",
-                      "params": {"temperature": 0.0, "seed": 3, "max_tokens": 4000}}),
-        )
+        // Greedy decoding without a repetition penalty makes this model list numbers until
+        // max_tokens: a reply long enough to be killed in the middle of.
+        .json(&json!({
+            "content": "List the numbers from 1 to 1000, separated by commas.",
+            "params": {"temperature": 0.0, "seed": 1, "repeat_penalty": 1.0, "max_tokens": 3000},
+        }))
         .send()
         .await
         .unwrap();
