@@ -12,7 +12,6 @@ use selah_ai::ModelId;
 use selah_ai::memory::MemoryProbe;
 use selah_ai::registry::{Registry, models_dir};
 use selah_store::Store;
-use selah_store::audit::AuditInput;
 use serde_json::json;
 
 use crate::settings::GlobalArgs;
@@ -43,24 +42,13 @@ fn human(bytes: u64) -> String {
     }
 }
 
+/// Audits a change to a model made from the command line.
 async fn audit(store: &Store, event: &str, action: &str, model: &str, extra: serde_json::Value) {
-    let mut details = json!({"via": "cli", "model": model});
+    let mut details = json!({"model": model});
     if let (Some(d), Some(e)) = (details.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
     }
-    let input = AuditInput {
-        ts: selah_store::now_ms(),
-        event_type: event.into(),
-        action: action.into(),
-        resource_type: Some("model".into()),
-        resource_id: Some(model.into()),
-        details: Some(details.to_string()),
-        user_agent: Some(format!("selah-cli/{}", env!("CARGO_PKG_VERSION"))),
-        ..Default::default()
-    };
-    if let Err(e) = store.append_audit(&[input]).await {
-        eprintln!("warning: the change was made but could not be audited: {e}");
-    }
+    super::record_cli_event(store, event, action, ("model", model), details).await;
 }
 
 /// Runs the command.

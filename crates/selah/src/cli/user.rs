@@ -14,7 +14,6 @@ use selah_core::Role;
 use selah_server::auth::dto::{check_username, parse_assignable_role};
 use selah_server::auth::password::{check_policy, hash_password};
 use selah_store::Store;
-use selah_store::audit::AuditInput;
 use selah_store::users::User;
 use serde_json::json;
 
@@ -88,24 +87,13 @@ async fn find(store: &Store, username: &str) -> anyhow::Result<User> {
         .with_context(|| format!("no user named {username}"))
 }
 
+/// Audits a change to a user made from the command line.
 async fn audit(store: &Store, event: &str, action: &str, user: &User, extra: serde_json::Value) {
-    let mut details = json!({"via": "cli", "username": user.username});
+    let mut details = json!({"username": user.username});
     if let (Some(d), Some(e)) = (details.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
     }
-    let input = AuditInput {
-        ts: selah_store::now_ms(),
-        event_type: event.into(),
-        action: action.into(),
-        resource_type: Some("user".into()),
-        resource_id: Some(user.id.clone()),
-        details: Some(details.to_string()),
-        user_agent: Some(format!("selah-cli/{}", env!("CARGO_PKG_VERSION"))),
-        ..Default::default()
-    };
-    if let Err(e) = store.append_audit(&[input]).await {
-        eprintln!("warning: the change was made but could not be audited: {e}");
-    }
+    super::record_cli_event(store, event, action, ("user", &user.id), details).await;
 }
 
 /// Runs the command.
