@@ -124,7 +124,8 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--gen", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch-threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
@@ -139,6 +140,7 @@ def main():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "SELAH_CONFIG"}
     env.update({"SELAH_RATE_LIMIT__ENABLED": "false", "SELAH_AI__THREADS": str(args.threads),
+                "SELAH_AI__BATCH_THREADS": str(args.batch_threads),
                 "SELAH_AI__MAX_SEQUENCES": "8", "SELAH_AI__CONTEXT_SIZE": "2048"})
     log = open(os.path.join(work, "serve.log"), "w")
     proc = subprocess.Popen([args.bin, "--data-dir", os.path.join(work, "data"), "serve",

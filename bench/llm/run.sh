@@ -8,13 +8,17 @@
 # Prints JSON lines per part, then a Markdown summary for docs/BENCHMARKS.md.
 #
 # Usage: bench/llm/run.sh        (builds --release first)
-# Env:   GEN_TOKENS (default 128), THREADS (default 1, what a 2-core machine gets by default), RUNS (default 3), SELAH_TEST_MODEL,
+# Env:   GEN_TOKENS (default 128), THREADS (one-token steps; default: cores - 1, as Selah's
+#        default), BATCH_THREADS (steps of several tokens; default: every core, as Selah's
+#        default), RUNS (default 3), SELAH_TEST_MODEL,
 #        CARGO_TARGET_DIR, CARGO_FEATURES (e.g. "selah-ai/openmp" to measure OpenMP).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 GEN=${GEN_TOKENS:-128}
-THREADS=${THREADS:-1}
+CORES=$(nproc)
+THREADS=${THREADS:-$(( CORES > 1 ? (CORES - 1 > 8 ? 8 : CORES - 1) : 1 ))}
+BATCH_THREADS=${BATCH_THREADS:-$(( CORES > 16 ? 16 : CORES ))}
 RUNS=${RUNS:-3}
 MODEL=${SELAH_TEST_MODEL:-$("$ROOT/scripts/fetch-models.sh")}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -25,10 +29,10 @@ echo "building the bench examples --release…" >&2
 (cd "$ROOT" && cargo build --release --locked -p selah-ai --examples "${features[@]}" --quiet)
 
 echo "== direct (llama-cpp-2, single sequence)" >&2
-direct=$("$TARGET/release/examples/direct" "$MODEL" "$GEN" "$THREADS" "$RUNS")
+direct=$("$TARGET/release/examples/direct" "$MODEL" "$GEN" "$THREADS" "$RUNS" "$BATCH_THREADS")
 echo "$direct"
 echo "== engine (LocalModel)" >&2
-engine=$("$TARGET/release/examples/engine_bench" "$MODEL" "$GEN" "$THREADS" "$RUNS")
+engine=$("$TARGET/release/examples/engine_bench" "$MODEL" "$GEN" "$THREADS" "$RUNS" "$BATCH_THREADS")
 echo "$engine"
 
 http=""
@@ -36,7 +40,7 @@ if grep -q '"/v1/chat/completions"' "$ROOT/docs/openapi.json" 2>/dev/null; then
   echo "== http (selah serve)" >&2
   (cd "$ROOT" && cargo build --release --locked -p selah "${features[@]}" --quiet)
   http=$(python3 "$ROOT/bench/llm/http_bench.py" --bin "$TARGET/release/selah" --model "$MODEL" \
-    --gen "$GEN" --threads "$THREADS" --runs "$RUNS")
+    --gen "$GEN" --threads "$THREADS" --batch-threads "$BATCH_THREADS" --runs "$RUNS")
   echo "$http"
 else
   echo "== http: skipped (this build has no chat endpoints yet)" >&2

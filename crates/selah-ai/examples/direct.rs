@@ -2,7 +2,7 @@
 //! the crate's own plain single-sequence loop (decode the prompt in one batch, then sample and
 //! decode one token at a time), with none of Selah's machinery.
 //!
-//! `cargo run --release -p selah-ai --example direct -- MODEL [GEN_TOKENS] [THREADS] [RUNS]`
+//! `cargo run --release -p selah-ai --example direct -- MODEL [GEN_TOKENS] [THREADS] [RUNS] [BATCH_THREADS]`
 //! prints one JSON object per run: prompt tokens/s, generation tokens/s, time to first token.
 
 use std::num::NonZeroU32;
@@ -24,10 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args
         .first()
-        .ok_or("usage: direct MODEL [GEN_TOKENS] [THREADS] [RUNS]")?;
+        .ok_or("usage: direct MODEL [GEN_TOKENS] [THREADS] [RUNS] [BATCH_THREADS]")?;
     let n_gen: usize = args.get(1).map_or(Ok(128), |s| s.parse())?;
     let threads: i32 = args.get(2).map_or(Ok(2), |s| s.parse())?;
     let runs: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
+    let batch_threads: i32 = args.get(4).map_or(Ok(threads), |s| s.parse())?;
 
     send_logs_to_tracing(LogOptions::default().with_logs_enabled(false));
     let backend = LlamaBackend::init()?;
@@ -42,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .with_n_ctx(NonZeroU32::new(2048))
             .with_n_batch(512)
             .with_n_threads(threads)
-            .with_n_threads_batch(threads);
+            .with_n_threads_batch(batch_threads);
         let mut ctx = model.new_context(&backend, params)?;
         let mut sampler = LlamaSampler::greedy();
         let mut batch = LlamaBatch::new(512, 1);

@@ -2,7 +2,7 @@
 //! (batching worker, sampler chain, stop handling, channel delivery), at 1, 4 and 8 concurrent
 //! generations.
 //!
-//! `cargo run --release -p selah-ai --example engine_bench -- MODEL [GEN_TOKENS] [THREADS] [RUNS]`
+//! `cargo run --release -p selah-ai --example engine_bench -- MODEL [GEN_TOKENS] [THREADS] [RUNS] [BATCH_THREADS]`
 //! prints one JSON object per concurrency level.
 
 use std::sync::Arc;
@@ -53,12 +53,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args
         .first()
-        .ok_or("usage: engine_bench MODEL [GEN_TOKENS] [THREADS] [RUNS]")?;
+        .ok_or("usage: engine_bench MODEL [GEN_TOKENS] [THREADS] [RUNS] [BATCH_THREADS]")?;
     let n_gen: u32 = args.get(1).map_or(Ok(128), |s| s.parse())?;
     let threads: u32 = args.get(2).map_or(Ok(2), |s| s.parse())?;
     let runs: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
+    let batch_threads: u32 = args.get(4).map_or(Ok(threads), |s| s.parse())?;
     let opts = EngineOptions {
         threads,
+        batch_threads,
         context_size: 2048,
         max_sequences: 8,
     };

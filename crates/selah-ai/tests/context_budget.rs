@@ -23,6 +23,7 @@ fn model() -> &'static LocalModel {
         );
         let opts = EngineOptions {
             threads: 1,
+            batch_threads: 1,
             context_size: 2048,
             max_sequences: 1,
         };

@@ -32,6 +32,7 @@ fn model_path() -> PathBuf {
 fn opts(max_sequences: u32) -> EngineOptions {
     EngineOptions {
         threads: 1,
+        batch_threads: 1,
         context_size: 1024,
         max_sequences,
     }
@@ -177,6 +178,7 @@ async fn max_tokens_ends_with_length() {
 async fn a_full_context_window_ends_with_length() {
     let m = load(&EngineOptions {
         threads: 1,
+        batch_threads: 1,
         context_size: 64,
         max_sequences: 1,
     });

@@ -256,6 +256,10 @@ pub struct AiConfig {
     /// Threads the embedded engine uses per model. 0: one less than the number of cores (1 to 8),
     /// leaving a core to the server: llama.cpp's spinning threads stall when they compete.
     pub threads: u32,
+    /// Threads for batches of several tokens (prompts, several conversations at once). 0: every
+    /// core (1 to 16). llama.cpp uses `threads` for a one-token step and these for larger ones:
+    /// a big batch has enough work per barrier that all cores pay off.
+    pub batch_threads: u32,
     /// Context window for loaded models (tokens; capped by the model's own). 0: the model's own.
     pub context_size: u32,
     /// Sequences a loaded model decodes together (continuous batching).
@@ -287,6 +291,7 @@ impl Default for AiConfig {
             default_model: String::new(),
             ollama_models_dir: PathBuf::new(),
             threads: 0,
+            batch_threads: 0,
             context_size: 4096,
             max_sequences: 4,
             queue_capacity: 32,

@@ -25,8 +25,12 @@ use crate::{AiError, ChatMessage, GenEvent, SamplingParams};
 /// How a model is run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineOptions {
-    /// CPU threads for decoding; 0 picks [`default_threads`].
+    /// CPU threads for one-token steps (a single conversation generating); 0 picks
+    /// [`default_threads`].
     pub threads: u32,
+    /// CPU threads for steps of several tokens (prompts, several conversations at once); 0 picks
+    /// [`default_batch_threads`].
+    pub batch_threads: u32,
     /// Context window of each sequence in tokens, capped by the model's own; 0 uses the model's.
     pub context_size: u32,
     /// Sequences decoded together (at least 1).
@@ -37,6 +41,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         Self {
             threads: 0,
+            batch_threads: 0,
             context_size: 4096,
             max_sequences: 4,
         }
@@ -48,19 +53,31 @@ impl EngineOptions {
     pub fn from_config(ai: &selah_core::config::AiConfig) -> Self {
         Self {
             threads: ai.threads,
+            batch_threads: ai.batch_threads,
             context_size: ai.context_size,
             max_sequences: ai.max_sequences,
         }
     }
 }
 
-/// Threads when none are configured: one less than the cores, 1 to 8. llama.cpp's threads spin
-/// at their barriers, so one preempted thread stalls the rest: on a 2-core machine shared with
-/// the server (or anything else) 2 threads measured 1.5 tokens/s against 100+ for 1 thread (see
-/// docs/BENCHMARKS.md, "LLM"). Beyond 8, decoding a small model is bound by memory, not cores.
+fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
+/// One-token-step threads when none are configured: one less than the cores, 1 to 8.
+/// llama.cpp's threads spin at their barriers, and a one-token step of a small model is only a
+/// few milliseconds of work split into hundreds of barriers, so one preempted thread stalls the
+/// rest: on a 2-core machine shared with the server, 2 threads measured 1.5 tokens/s against 100+
+/// for 1 thread (see docs/BENCHMARKS.md, "LLM"). Beyond 8, such a step is bound by memory.
 pub fn default_threads() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-    cores.saturating_sub(1).clamp(1, 8)
+    cores().saturating_sub(1).clamp(1, 8)
+}
+
+/// Batch threads when none are configured: every core, 1 to 16. A step of several tokens has
+/// enough work between barriers that a preempted thread costs little, and it is where the extra
+/// core turns batching into throughput (4 conversations at once on 2 cores).
+pub fn default_batch_threads() -> u32 {
+    cores().clamp(1, 16)
 }
 
 /// llama.cpp's backend may be initialised once per process; every model shares it.
@@ -132,6 +149,10 @@ impl LocalModel {
             0 => default_threads(),
             n => n,
         };
+        let batch_threads = match opts.batch_threads {
+            0 => default_batch_threads(),
+            n => n,
+        };
         // Every sequence gets its own full window, so the KV cache holds n_ctx × n_seq cells.
         let memory = info.estimated_runtime_bytes(n_ctx.saturating_mul(n_seq));
 
@@ -142,6 +163,7 @@ impl LocalModel {
             n_ctx,
             n_seq,
             threads,
+            batch_threads,
         };
         let (m, a) = (model.clone(), active.clone());
         let thread = std::thread::Builder::new()

@@ -45,7 +45,10 @@ pub(super) struct Config {
     /// Window per sequence.
     pub n_ctx: u32,
     pub n_seq: u32,
+    /// Threads for one-token steps.
     pub threads: u32,
+    /// Threads for steps of several tokens.
+    pub batch_threads: u32,
 }
 
 /// Tokenizes exactly as prompts are: special tokens parsed, BOS added if the model wants it.
@@ -87,6 +90,7 @@ pub(super) fn run(
 ) {
     let n_seq = cfg.n_seq.clamp(1, MAX_SEQ);
     let threads = i32::try_from(cfg.threads).unwrap_or(1).max(1);
+    let batch_threads = i32::try_from(cfg.batch_threads).unwrap_or(1).max(1);
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(cfg.n_ctx.saturating_mul(n_seq)))
         .with_n_batch(BATCH)
@@ -95,7 +99,8 @@ pub(super) fn run(
         // One KV stream per sequence: each has its full window whatever the others hold.
         .with_kv_unified(false)
         .with_n_threads(threads)
-        .with_n_threads_batch(threads);
+        // llama.cpp picks these for any step of more than one token.
+        .with_n_threads_batch(batch_threads);
     let mut ctx = match model.new_context(backend, params) {
         Ok(c) => c,
         Err(e) => {

@@ -35,6 +35,7 @@ pub fn ai_defaults(c: &mut Config) {
     c.ai.context_size = 2048;
     // One thread: llama.cpp's spinning threads stall on a shared 2-core machine.
     c.ai.threads = 1;
+    c.ai.batch_threads = 1;
 }
 
 /// Links the real model into the app's models directory.
@@ -47,9 +48,14 @@ pub fn link_model(data_dir: &Path) {
     }
 }
 
-/// A server whose models directory holds the real model.
+/// A server on SQLite whose models directory holds the real model.
 pub async fn app_with_model(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| {
+    app_with_model_on(Db::Sqlite, tweak).await
+}
+
+/// A server on the given database whose models directory holds the real model.
+pub async fn app_with_model_on(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let app = TestApp::spawn_with(db, |c| {
         ai_defaults(c);
         tweak(c);
     })

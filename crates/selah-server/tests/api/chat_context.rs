@@ -7,12 +7,22 @@ use reqwest::StatusCode;
 use selah_store::Scope;
 use serde_json::json;
 
-use crate::ai_support::app_with_model;
+use crate::ai_support::app_with_model_on;
 use crate::chat_messages::{chat, greedy, messages, new_session};
+use crate::common::Db;
 
 #[tokio::test]
 async fn older_messages_are_summarised_and_the_prompt_fits_the_window() {
-    let app = app_with_model(|c| {
+    summarised_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn older_messages_are_summarised_on_postgres() {
+    summarised_on(Db::Postgres).await;
+}
+
+async fn summarised_on(db: Db) {
+    let app = app_with_model_on(db, |c| {
         c.ai.context_size = 512;
         c.ai.reply_reserve_tokens = 128;
     })

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use selah_ai::{EngineOptions, LocalModel};
 use serde_json::{Value, json};
 
-use crate::ai_support::{MODEL_ID, app_with_model, test_model};
+use crate::ai_support::{MODEL_ID, app_with_model, app_with_model_on, test_model};
 use crate::common::*;
 
 /// One server-sent event.
@@ -159,7 +159,16 @@ async fn wait_idle(app: &TestApp) {
 
 #[tokio::test]
 async fn reply_streams_and_both_messages_are_stored() {
-    let app = app_with_model(|_| {}).await;
+    reply_streams_and_both_messages_are_stored_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reply_streams_and_both_messages_are_stored_on_postgres() {
+    reply_streams_and_both_messages_are_stored_on(Db::Postgres).await;
+}
+
+async fn reply_streams_and_both_messages_are_stored_on(db: Db) {
+    let app = app_with_model_on(db, |_| {}).await;
     let founder = app.founder().await;
     let sid = new_session(&founder).await;
     let resp = raw(
@@ -224,7 +233,16 @@ async fn seed_and_temperature_zero_repeat_exactly() {
 
 #[tokio::test]
 async fn disconnect_cancels_frees_the_slot_and_keeps_an_incomplete_reply() {
-    let app = app_with_model(|_| {}).await;
+    disconnect_cancels_frees_the_slot_and_keeps_an_incomplete_reply_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn disconnect_cancels_frees_the_slot_and_keeps_an_incomplete_reply_on_postgres() {
+    disconnect_cancels_frees_the_slot_and_keeps_an_incomplete_reply_on(Db::Postgres).await;
+}
+
+async fn disconnect_cancels_frees_the_slot_and_keeps_an_incomplete_reply_on(db: Db) {
+    let app = app_with_model_on(db, |_| {}).await;
     let founder = app.founder().await;
     let sid = new_session(&founder).await;
     let resp = raw(
@@ -310,7 +328,16 @@ async fn stop_ends_the_reply_and_a_second_message_waits_for_it() {
 
 #[tokio::test]
 async fn regenerate_replaces_the_last_reply() {
-    let app = app_with_model(|_| {}).await;
+    regenerate_replaces_the_last_reply_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn regenerate_replaces_the_last_reply_on_postgres() {
+    regenerate_replaces_the_last_reply_on(Db::Postgres).await;
+}
+
+async fn regenerate_replaces_the_last_reply_on(db: Db) {
+    let app = app_with_model_on(db, |_| {}).await;
     let founder = app.founder().await;
     let sid = new_session(&founder).await;
     let regen = format!("/api/v1/chat/sessions/{sid}/regenerate");
@@ -342,7 +369,16 @@ async fn regenerate_replaces_the_last_reply() {
 
 #[tokio::test]
 async fn model_switch_takes_effect_on_the_next_message() {
-    let app = app_with_model(|_| {}).await;
+    model_switch_takes_effect_on_the_next_message_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn model_switch_takes_effect_on_the_next_message_on_postgres() {
+    model_switch_takes_effect_on_the_next_message_on(Db::Postgres).await;
+}
+
+async fn model_switch_takes_effect_on_the_next_message_on(db: Db) {
+    let app = app_with_model_on(db, |_| {}).await;
     // A second local id: the same file under another name.
     let copy = app.data_dir.path().join("models/SmolLM2-copy.gguf");
     std::os::unix::fs::symlink(test_model(), &copy).unwrap();
@@ -377,7 +413,16 @@ async fn model_switch_takes_effect_on_the_next_message() {
 
 #[tokio::test]
 async fn token_count_equals_the_tokenizer_count_of_the_stored_messages() {
-    let app = app_with_model(|c| c.ai.context_size = 256).await;
+    token_count_equals_the_tokenizer_count_of_the_stored_messages_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn token_count_equals_the_tokenizer_count_of_the_stored_messages_on_postgres() {
+    token_count_equals_the_tokenizer_count_of_the_stored_messages_on(Db::Postgres).await;
+}
+
+async fn token_count_equals_the_tokenizer_count_of_the_stored_messages_on(db: Db) {
+    let app = app_with_model_on(db, |c| c.ai.context_size = 256).await;
     let founder = app.founder().await;
     let sid = new_session(&founder).await;
     chat(&founder, &sid, "What is a lighthouse?", greedy(16)).await;
@@ -389,6 +434,7 @@ async fn token_count_equals_the_tokenizer_count_of_the_stored_messages() {
 
     let opts = EngineOptions {
         threads: 1,
+        batch_threads: 1,
         context_size: 256,
         max_sequences: 1,
     };
@@ -504,7 +550,16 @@ async fn a_full_queue_answers_503_before_any_stream() {
 
 #[tokio::test]
 async fn messages_page_in_order() {
-    let app = app_with_model(|_| {}).await;
+    messages_page_in_order_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn messages_page_in_order_on_postgres() {
+    messages_page_in_order_on(Db::Postgres).await;
+}
+
+async fn messages_page_in_order_on(db: Db) {
+    let app = app_with_model_on(db, |_| {}).await;
     let founder = app.founder().await;
     let sid = new_session(&founder).await;
     for q in ["One.", "Two."] {
@@ -717,7 +772,16 @@ async fn preferences_round_trip_and_reach_the_prompt() {
 
 #[tokio::test]
 async fn idle_sessions_are_archived_by_the_cleanup_job() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| c.ai.archive_idle_days = 90).await;
+    idle_sessions_are_archived_by_the_cleanup_job_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn idle_sessions_are_archived_by_the_cleanup_job_on_postgres() {
+    idle_sessions_are_archived_by_the_cleanup_job_on(Db::Postgres).await;
+}
+
+async fn idle_sessions_are_archived_by_the_cleanup_job_on(db: Db) {
+    let app = TestApp::spawn_with(db, |c| c.ai.archive_idle_days = 90).await;
     let founder = app.founder().await;
     let (old, fresh) = (new_session(&founder).await, new_session(&founder).await);
     let day = 86_400_000;

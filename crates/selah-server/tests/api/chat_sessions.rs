@@ -13,7 +13,16 @@ const BASE: &str = "/api/v1/chat/sessions";
 
 #[tokio::test]
 async fn personal_sessions_crud_and_archive_filter() {
-    let app = TestApp::spawn().await;
+    personal_sessions_crud_and_archive_filter_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn personal_sessions_crud_and_archive_filter_on_postgres() {
+    personal_sessions_crud_and_archive_filter_on(Db::Postgres).await;
+}
+
+async fn personal_sessions_crud_and_archive_filter_on(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
     let (uid, me) = direct_user(&app, "ada", Role::Member).await;
     let a = me.post(BASE, json!({})).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
@@ -82,7 +91,16 @@ async fn personal_sessions_crud_and_archive_filter() {
 
 #[tokio::test]
 async fn bad_input_is_refused() {
-    let app = TestApp::spawn().await;
+    bad_input_is_refused_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_on_postgres() {
+    bad_input_is_refused_on(Db::Postgres).await;
+}
+
+async fn bad_input_is_refused_on(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
     let (_, me) = direct_user(&app, "ada", Role::Member).await;
     for bad in [
         json!({"title": ""}),
@@ -153,7 +171,16 @@ async fn bad_input_is_refused() {
 
 #[tokio::test]
 async fn guests_use_but_do_not_manage_and_strangers_see_nothing() {
-    let app = TestApp::spawn().await;
+    guests_use_but_do_not_manage_and_strangers_see_nothing_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn guests_use_but_do_not_manage_and_strangers_see_nothing_on_postgres() {
+    guests_use_but_do_not_manage_and_strangers_see_nothing_on(Db::Postgres).await;
+}
+
+async fn guests_use_but_do_not_manage_and_strangers_see_nothing_on(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
     let (_, guest) = direct_user(&app, "gus", Role::Guest).await;
     let (_, other) = direct_user(&app, "bob", Role::Member).await;
     let anon = app.client();
@@ -217,7 +244,16 @@ async fn guests_use_but_do_not_manage_and_strangers_see_nothing() {
 
 #[tokio::test]
 async fn team_context_sessions_follow_team_roles() {
-    let app = TestApp::spawn().await;
+    team_context_sessions_follow_team_roles_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn team_context_sessions_follow_team_roles_on_postgres() {
+    team_context_sessions_follow_team_roles_on(Db::Postgres).await;
+}
+
+async fn team_context_sessions_follow_team_roles_on(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
     let (_, owner) = direct_user(&app, "ada", Role::Admin).await;
     let (g_id, t_guest) = direct_user(&app, "gus", Role::Member).await;
     let (_, stranger) = direct_user(&app, "sam", Role::Member).await;
