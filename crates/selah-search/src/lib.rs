@@ -1,0 +1,2 @@
+//! Document retrieval for Selah, free of I/O beyond reading the file it is given: turning
+//! uploaded files into text, cutting text into passages, and ranking passages for a query.
