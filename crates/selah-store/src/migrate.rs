@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_ai_runtime"),
     migration!(3, "0003_chat"),
+    migration!(4, "0004_documents"),
 ];
 
 /// The newest schema version this binary knows.
