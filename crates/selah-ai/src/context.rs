@@ -19,7 +19,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-pub use retrieval::{NoRetriever, Passage, RetrievalScope, RetrieveFuture, Retriever};
+pub use retrieval::{Citation, NoRetriever, Passage, RetrievalScope, RetrieveFuture, Retriever};
 pub use summary::summary_prompt;
 
 use cut::{cut_end, cut_to_fit};
@@ -142,6 +142,8 @@ pub struct BuiltContext {
     pub usage: ContextUsage,
     /// Set when left-out messages need summarising.
     pub summary_needed: Option<SummaryNeeded>,
+    /// Where the included passages come from, in the order the prompt numbers them.
+    pub citations: Vec<Citation>,
 }
 
 /// Builds the prompt for a turn. Fails with [`AiError::ContextOverflow`] only when not even
@@ -244,6 +246,10 @@ pub async fn build_context<T: Tokenizer>(
             },
         },
         summary_needed,
+        citations: req.passages[..head.passages]
+            .iter()
+            .filter_map(|p| p.citation.clone())
+            .collect(),
     })
 }
 

@@ -118,7 +118,11 @@ fn case() -> impl Strategy<Value = Case> {
                     prefs,
                     passages: passages
                         .into_iter()
-                        .map(|(source, text)| Passage { source, text })
+                        .map(|(source, text)| Passage {
+                            source,
+                            text,
+                            citation: None,
+                        })
                         .collect(),
                     summary,
                     // The reserve leaves at least 160 tokens: room for the template itself.

@@ -41,6 +41,8 @@ pub struct Config {
     pub watchdog: WatchdogConfig,
     /// Local AI: models, engine, hot slots, queue, remote backends.
     pub ai: AiConfig,
+    /// Documents and search.
+    pub docs: DocsConfig,
 }
 
 /// Logging settings.
@@ -162,6 +164,7 @@ impl Default for Config {
             audit: AuditConfig::default(),
             watchdog: WatchdogConfig::default(),
             ai: AiConfig::default(),
+            docs: DocsConfig::default(),
         }
     }
 }
@@ -307,6 +310,32 @@ impl Default for AiConfig {
     }
 }
 
+/// Documents and search settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocsConfig {
+    /// Largest document upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// The sentence-embedding model's directory (a sentence-transformers BERT-family model in
+    /// safetensors). Empty: `<models dir>/all-MiniLM-L6-v2`.
+    pub embedding_model: PathBuf,
+    /// Passage size aimed for, in the embedding model's tokens.
+    pub passage_tokens: u32,
+    /// Tokens a passage repeats from the end of the one before it.
+    pub passage_overlap_tokens: u32,
+}
+
+impl Default for DocsConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 200 * 1024 * 1024,
+            embedding_model: PathBuf::new(),
+            passage_tokens: 200,
+            passage_overlap_tokens: 32,
+        }
+    }
+}
+
 /// Environment variables Selah reads that are not configuration keys (CLI credentials and
 /// the seed's variables); they are never reported as unknown.
 pub const NON_CONFIG_ENV: &[&str] = &[
@@ -397,6 +426,13 @@ impl Config {
         if self.auth.min_password_len < 8 {
             return Err(ConfigError::Invalid(
                 "auth.min_password_len must be at least 8".into(),
+            ));
+        }
+        if !(16..=250).contains(&self.docs.passage_tokens)
+            || self.docs.passage_overlap_tokens >= self.docs.passage_tokens / 2
+        {
+            return Err(ConfigError::Invalid(
+                "docs.passage_tokens must be 16 to 250 and docs.passage_overlap_tokens less than half of it".into(),
             ));
         }
         for p in &self.http.trusted_proxies {

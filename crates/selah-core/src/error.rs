@@ -31,6 +31,8 @@ pub enum ErrorCode {
     Conflict,
     /// The request body is too large.
     PayloadTooLarge,
+    /// The body's type (or an uploaded file's format) is not one this route takes.
+    UnsupportedMediaType,
     /// Too many requests; see `Retry-After`.
     RateLimited,
     /// The account is disabled.
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::AccountDisabled => "account_disabled",
             ErrorCode::Unavailable => "unavailable",

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod chat_sessions;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod jobs;
@@ -54,6 +55,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(teams::router())
         .merge(chat_sessions::router())
+        .merge(docs::router())
         .merge(ai::router())
         .merge(observe::routes::router())
 }
@@ -113,8 +115,10 @@ impl Server {
         listener: TcpListener,
         ai: Arc<selah_ai::Runtime>,
     ) -> Self {
+        let docs = Arc::new(docs::Library::new(store.clone(), &config, data_dir.clone()));
         let state = AppState(Arc::new(Inner {
             ai,
+            docs: docs.clone(),
             audit: audit::Audit::start(store.clone(), &config),
             metrics: observe::metrics::Metrics::new(&config),
             limiter: observe::rate_limit::RateLimiter::new(&config),
@@ -127,6 +131,10 @@ impl Server {
             data_dir,
             store,
         }));
+        state
+            .jobs
+            .register(docs::orphans::OrphanEmbeddings(docs.clone()));
+        docs::ingest::spawn(docs);
         // Capabilities register their health checks here.
         observe::checks::register_builtin(&state.health);
         state.health.register(jobs::health::BackgroundJobsCheck);

@@ -246,6 +246,23 @@ pub const TABLE: &[Rule] = &[
     rule!("POST" "/api/v1/chat/models/import", Permission(P::AdminManageSettings),
         "/api/v1/chat/models/import", Some(r#"{"path":"relative.gguf"}"#),
         [422, 422, 403, 403, 403, 401]),
+    // Documents and search: reading needs docs.read (guests too), writing docs.write (not
+    // guests). Probes send an invalid note (422) or name a document that does not exist (404).
+    rule!("POST" "/api/v1/docs/documents", Permission(P::DocsWrite),
+        "/api/v1/docs/documents", Some(r#"{"title":"","body":"x"}"#), [422, 422, 422, 422, 403, 401]),
+    rule!("GET" "/api/v1/docs/documents", Permission(P::DocsRead),
+        "/api/v1/docs/documents", None, [200, 200, 200, 200, 200, 401]),
+    rule!("GET" "/api/v1/docs/documents/{id}", Permission(P::DocsRead),
+        "/api/v1/docs/documents/00000000-0000-7000-8000-000000000000", None,
+        [404, 404, 404, 404, 404, 401]),
+    rule!("PATCH" "/api/v1/docs/documents/{id}", Permission(P::DocsWrite),
+        "/api/v1/docs/documents/00000000-0000-7000-8000-000000000000", Some(r#"{"title":"renamed"}"#),
+        [404, 404, 404, 404, 403, 401]),
+    rule!("DELETE" "/api/v1/docs/documents/{id}", Permission(P::DocsWrite),
+        "/api/v1/docs/documents/00000000-0000-7000-8000-000000000000", None,
+        [404, 404, 404, 404, 403, 401]),
+    rule!("GET" "/api/v1/search", Permission(P::DocsRead),
+        "/api/v1/search?q=lighthouse", None, [200, 200, 200, 200, 200, 401]),
     // Engine status: any signed-in user.
     rule!("GET" "/api/v1/monitoring/engine", SignedIn,
         "/api/v1/monitoring/engine", None, [200, 200, 200, 200, 200, 401]),

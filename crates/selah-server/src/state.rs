@@ -42,6 +42,8 @@ pub struct Inner {
     pub replies: crate::chat_sessions::reply::Replies,
     /// The AI runtime: models, engine, queues, hot slots, remote backends.
     pub ai: Arc<selah_ai::Runtime>,
+    /// Documents: embedding model, vector index, ingestion worker's wake-up.
+    pub docs: Arc<crate::docs::Library>,
     /// When the process started serving.
     pub started: Instant,
 }

@@ -71,6 +71,8 @@ pub struct StoredMessage {
     pub created_at: i64,
     /// Last changed, ms.
     pub updated_at: i64,
+    /// Assistant rows: the passages the reply was given, as a JSON array.
+    pub citations: Option<serde_json::Value>,
 }
 
 /// A message to insert.
@@ -100,7 +102,7 @@ pub struct SessionSummary {
 }
 
 const COLUMNS: &str = "m.id, m.session_id, m.role, m.content, m.model, m.prompt_tokens, \
-                       m.completion_tokens, m.status, m.created_at, m.updated_at";
+                       m.completion_tokens, m.status, m.created_at, m.updated_at, m.citations";
 
 fn from_row(r: &AnyRow) -> Result<StoredMessage> {
     Ok(StoredMessage {
@@ -114,6 +116,9 @@ fn from_row(r: &AnyRow) -> Result<StoredMessage> {
         status: MessageStatus::parse(&r.try_get::<String, _>("status")?),
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        citations: r
+            .try_get::<Option<String>, _>("citations")?
+            .and_then(|c| serde_json::from_str(&c).ok()),
     })
 }
 
@@ -146,6 +151,7 @@ impl Store {
             status: msg.status,
             created_at: now,
             updated_at: now,
+            citations: None,
         };
         let sql = format!(
             "INSERT INTO chat_messages (id, session_id, role, content, model, prompt_tokens, \
@@ -182,6 +188,17 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(Some(row))
+    }
+
+    /// Records the passages a reply was given (a JSON array). Not scoped, like
+    /// [`Store::flush_chat_reply`]: called by the reply writer on the row it created.
+    pub async fn set_reply_citations(&self, id: &str, citations: &serde_json::Value) -> Result<()> {
+        sqlx::query("UPDATE chat_messages SET citations = $1 WHERE id = $2")
+            .bind(citations.to_string())
+            .bind(id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
     }
 
     /// Writes a growing reply's text. Not scoped: it is only called by the reply writer, with

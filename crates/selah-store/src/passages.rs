@@ -135,6 +135,29 @@ pub fn vector_from_bytes(b: &[u8]) -> Option<Vec<f32>> {
     })
 }
 
+const VECTOR_SELECT: &str = "SELECT p.id, p.owner_id, p.team_id, p.document_id, p.searchable, \
+    v.vector FROM passage_vectors v JOIN passages p ON p.id = v.passage_id";
+
+/// A vector row; None when the stored bytes are not a whole number of floats.
+fn stored_vector(r: &sqlx::any::AnyRow) -> Result<Option<StoredVector>> {
+    let bytes: Vec<u8> = r.try_get("vector")?;
+    let Some(vector) = vector_from_bytes(&bytes) else {
+        return Ok(None);
+    };
+    Ok(Some(StoredVector {
+        passage_id: r.try_get("id")?,
+        owner_id: r.try_get("owner_id")?,
+        team_id: r.try_get("team_id")?,
+        document_id: r.try_get("document_id")?,
+        searchable: r.try_get::<i64, _>("searchable")? != 0,
+        vector,
+    }))
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 impl Store {
     /// Stores a document generation's passages unless they are already there (a resumed
     /// ingestion cuts the same passages again). Returns how many the generation has.
@@ -273,59 +296,44 @@ impl Store {
         Ok((r.try_get("total")?, r.try_get("done")?))
     }
 
-    /// Every vector from `model`, with its passage's scope, for building the in-memory index.
+    /// Every searchable vector from `model`, with its passage's scope, for building the
+    /// in-memory index.
     pub async fn all_vectors(&self, model: &str) -> Result<Vec<StoredVector>> {
-        let rows = sqlx::query(
-            "SELECT p.id, p.owner_id, p.team_id, p.document_id, p.searchable, v.vector \
-             FROM passage_vectors v JOIN passages p ON p.id = v.passage_id WHERE v.model = $1",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VECTOR_SELECT} WHERE v.model = $1 AND p.searchable = 1"
+        )))
         .bind(model)
         .fetch_all(self.reader())
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let bytes: Vec<u8> = r.try_get("vector")?;
-            let Some(vector) = vector_from_bytes(&bytes) else {
-                continue;
-            };
-            out.push(StoredVector {
-                passage_id: r.try_get("id")?,
-                owner_id: r.try_get("owner_id")?,
-                team_id: r.try_get("team_id")?,
-                document_id: r.try_get("document_id")?,
-                searchable: r.try_get::<i64, _>("searchable")? != 0,
-                vector,
-            });
-        }
-        Ok(out)
+        rows.iter().filter_map(|r| stored_vector(r).transpose()).collect()
     }
 
-    /// Vectors of one document's current passages (after it becomes ready).
+    /// Vectors of one document's passages (after it becomes ready).
     pub async fn document_vectors(&self, document_id: &str, model: &str) -> Result<Vec<StoredVector>> {
-        let rows = sqlx::query(
-            "SELECT p.id, p.owner_id, p.team_id, p.document_id, p.searchable, v.vector \
-             FROM passage_vectors v JOIN passages p ON p.id = v.passage_id \
-             WHERE v.model = $1 AND p.document_id = $2",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VECTOR_SELECT} WHERE v.model = $1 AND p.document_id = $2"
+        )))
         .bind(model)
         .bind(document_id)
         .fetch_all(self.reader())
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let bytes: Vec<u8> = r.try_get("vector")?;
-            if let Some(vector) = vector_from_bytes(&bytes) {
-                out.push(StoredVector {
-                    passage_id: r.try_get("id")?,
-                    owner_id: r.try_get("owner_id")?,
-                    team_id: r.try_get("team_id")?,
-                    document_id: r.try_get("document_id")?,
-                    searchable: r.try_get::<i64, _>("searchable")? != 0,
-                    vector,
-                });
-            }
+        rows.iter().filter_map(|r| stored_vector(r).transpose()).collect()
+    }
+
+    /// Searchable vectors of the given passages.
+    pub async fn vectors_of(&self, ids: &[i64], model: &str) -> Result<Vec<StoredVector>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        // Ids are integers from our own store, never user text.
+        let list = id_list(ids);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VECTOR_SELECT} WHERE v.model = $1 AND p.searchable = 1 AND p.id IN ({list})"
+        )))
+        .bind(model)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().filter_map(|r| stored_vector(r).transpose()).collect()
     }
 
     /// Full-text search over searchable passages in the scope: ids with scores, best first.
@@ -401,11 +409,7 @@ impl Store {
             return Ok(Vec::new());
         }
         // Ids are integers from our own index, never user text.
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(ids);
         let sql = format!(
             "SELECT t.id, t.document_id, d.title, t.seq, t.char_start, t.char_end, t.heading, t.text \
              FROM passages t JOIN documents d ON d.id = t.document_id \

@@ -15,6 +15,23 @@ pub struct Passage {
     pub source: String,
     /// The text.
     pub text: String,
+    /// What a reply that used it cites (none for passages from elsewhere).
+    pub citation: Option<Citation>,
+}
+
+/// Where a passage is in the user's documents, for the UI to link to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Citation {
+    /// Document id.
+    pub document_id: String,
+    /// The document's title.
+    pub title: String,
+    /// Passage id.
+    pub passage_id: i64,
+    /// Start of the passage in the document's text, in characters.
+    pub char_start: i64,
+    /// End of the passage (exclusive).
+    pub char_end: i64,
 }
 
 /// Whose documents a retrieval may read: the acting user, in a personal or team context.

@@ -123,7 +123,8 @@ pub struct Stopped {
 
 const SSE_DOC: &str = "Server-sent events: `token` {text}, then `done` {message_id, user_message_id, \
     usage {prompt_tokens, completion_tokens, total_tokens}, context {included_messages, \
-    omitted_messages, summarised, passages, truncated, tokens}, finish} or `error` {code, message}";
+    omitted_messages, summarised, passages, truncated, tokens}, citations [{document_id, title, passage_id, \
+    char_start, char_end}], finish} or `error` {code, message}";
 
 /// Send a message and stream the reply.
 #[utoipa::path(
@@ -306,6 +307,7 @@ async fn run_turn(
         user_message_id: question.id,
         context: built.usage,
         prompt_tokens: built.prompt_tokens,
+        citations: built.citations,
         claim,
     };
     Ok(reply::stream(job, events))

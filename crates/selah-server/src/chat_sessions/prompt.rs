@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use selah_ai::context::{
-    self, BuiltContext, ContextRequest, HistoryMessage, NoRetriever, RetrievalScope, Retriever,
+    self, BuiltContext, ContextRequest, HistoryMessage, RetrievalScope, Retriever,
     Summary, Tokenizer,
 };
 use selah_ai::{AiError, ChatMessage, ChatRole, GenEvent, ModelId, Runtime, SamplingParams};
@@ -136,11 +136,17 @@ pub async fn prepare(
         user_id: scope.user_id().to_string(),
         team_id: scope.team_id().map(str::to_string),
     };
-    // The documents capability will provide a real retriever through the state.
-    let passages = NoRetriever
+    // A failed search leaves the turn without passages rather than failing it.
+    let passages = match crate::docs::retriever::LibraryRetriever(state.docs.clone())
         .retrieve(&who, query, PASSAGES_PER_TURN)
         .await
-        .map_err(api_error)?;
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "document retrieval failed; answering without passages");
+            Vec::new()
+        }
+    };
     let stored = state.store.chat_summary(scope, session_id).await?;
     let mut summary = stored.map(|s| Summary {
         text: s.text,

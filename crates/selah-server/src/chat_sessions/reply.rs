@@ -92,6 +92,8 @@ pub struct ReplyJob {
     pub context: ContextUsage,
     /// The prompt's token count (the usage's figure when the model reports none).
     pub prompt_tokens: usize,
+    /// The passages the prompt included, for the reply's citations.
+    pub citations: Vec<selah_ai::context::Citation>,
     /// The session's reservation.
     pub claim: ReplyClaim,
 }
@@ -130,6 +132,12 @@ async fn write_reply(
     let mut pieces = 0usize;
     let mut unflushed = 0usize;
     let mut last_flush = Instant::now();
+    if !job.citations.is_empty() {
+        let cited = json!(job.citations);
+        if let Err(e) = job.store.set_reply_citations(&job.message_id, &cited).await {
+            tracing::warn!(error = %e, "could not save a reply's citations");
+        }
+    }
     let mut stop = job
         .claim
         .stop
@@ -239,6 +247,7 @@ fn done_event(job: &ReplyJob, usage: TokenUsage, finish: FinishReason) -> Event 
                 "truncated": c.truncated,
                 "tokens": c.tokens,
             },
+            "citations": job.citations,
             "finish": finish,
         }),
     )

@@ -232,6 +232,7 @@ pub async fn exposition(state: &AppState) -> String {
         state.audit.queue_depth(),
     );
     crate::ai::monitoring::render_metrics(state, &mut out);
+    render_documents(state, &mut out).await;
     gauge(
         &mut out,
         "selah_health_score",
@@ -334,4 +335,31 @@ mod tests {
     fn label_values_are_escaped() {
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
+}
+
+/// Documents by ingestion state, passages embedded since start, vectors in the index.
+async fn render_documents(state: &AppState, out: &mut String) {
+    if let Ok(counts) = state.store.document_state_counts().await {
+        header(out, "selah_documents", "gauge", "Documents by ingestion state.");
+        for (s, n) in counts {
+            let _ = writeln!(out, "selah_documents{{state=\"{}\"}} {n}", s.as_str());
+        }
+    }
+    header(
+        out,
+        "selah_docs_passages_embedded_total",
+        "counter",
+        "Passages embedded since the server started.",
+    );
+    let _ = writeln!(
+        out,
+        "selah_docs_passages_embedded_total {}",
+        state.docs.embedded_total()
+    );
+    gauge(
+        out,
+        "selah_docs_index_vectors",
+        "Passage vectors in the in-memory search index.",
+        state.docs.index_len(),
+    );
 }

@@ -16,7 +16,9 @@
 //! 5. **panic recovery**: inside metrics so a panic is recorded as the 500 it becomes.
 //! 6. **rate limit**: before any body is read or handler runs, so refused requests cost little.
 //! 7. **body size limit**: a declared oversized body is refused at once; an undeclared
-//!    (chunked) one is cut off when a handler reads past the limit.
+//!    (chunked) one is cut off when a handler reads past the limit. The document upload route
+//!    has its own, larger limit (`docs.max_upload_bytes`); every other route has
+//!    `http.max_body_bytes`.
 
 use std::any::Any;
 use std::time::Instant;
@@ -47,13 +49,17 @@ pub struct RequestId(pub String);
 /// Wraps the router in the middleware stack (see the module documentation for the order).
 pub fn apply(router: Router, state: AppState) -> Router {
     let max_body = usize::try_from(state.config.http.max_body_bytes).unwrap_or(usize::MAX);
+    // The hard cap on any body is the upload limit; every other route keeps `max_body` through
+    // `DefaultBodyLimit` (which the extractors enforce) and the declared-length check.
+    let hard_cap = usize::try_from(upload_body_limit(&state)).unwrap_or(usize::MAX).max(max_body);
     // Both fallbacks must be set before the layers so that the layers wrap them too.
     let mut router = router
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(hard_cap))
+        // Inside the default limit so that the upload route can raise it for itself.
         .layer(from_fn_with_state(state.clone(), declared_body_limit))
+        .layer(DefaultBodyLimit::max(max_body))
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), track));
@@ -236,15 +242,32 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
 /// Refuses a body whose declared `Content-Length` is over the limit before anything reads it
 /// (the inner `RequestBodyLimitLayer` would answer in plain text; ours is the API's JSON).
 async fn declared_body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = if req.uri().path() == crate::docs::UPLOAD_PATH && req.method() == axum::http::Method::POST {
+        upload_body_limit(&state)
+    } else {
+        state.config.http.max_body_bytes
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(n) if n > state.config.http.max_body_bytes => too_large().into_response(),
+        Some(n) if n > limit => too_large().into_response(),
+        _ if limit != state.config.http.max_body_bytes => {
+            let raised = DefaultBodyLimit::max(usize::try_from(limit).unwrap_or(usize::MAX));
+            match tower::ServiceExt::oneshot(tower::Layer::layer(&raised, next), req).await {
+                Ok(res) => res,
+                Err(never) => match never {},
+            }
+        }
         _ => next.run(req).await,
     }
+}
+
+/// The largest body the upload route takes: the file limit plus room for the multipart framing.
+pub fn upload_body_limit(state: &AppState) -> u64 {
+    state.config.docs.max_upload_bytes.saturating_add(64 * 1024)
 }
 
 fn too_large() -> ApiError {

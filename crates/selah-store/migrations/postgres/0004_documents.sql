@@ -55,3 +55,7 @@ CREATE TABLE passage_vectors (
     created_at   BIGINT NOT NULL,
     PRIMARY KEY (passage_id, model)
 );
+
+-- The passages a reply was given (JSON array of {document_id, title, passage_id, char_start,
+-- char_end}), so that its citations can be shown again.
+ALTER TABLE chat_messages ADD COLUMN citations TEXT;

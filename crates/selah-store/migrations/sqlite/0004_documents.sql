@@ -67,3 +67,7 @@ END;
 CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages BEGIN
     INSERT INTO passages_fts(passages_fts, rowid, heading, text) VALUES ('delete', old.id, old.heading, old.text);
 END;
+
+-- The passages a reply was given (JSON array of {document_id, title, passage_id, char_start,
+-- char_end}), so that its citations can be shown again.
+ALTER TABLE chat_messages ADD COLUMN citations TEXT;

@@ -5,6 +5,7 @@ mod audit;
 mod basics;
 mod chat_crash;
 mod common;
+mod docs_crash;
 mod doctor;
 mod durability;
 mod healthcheck;

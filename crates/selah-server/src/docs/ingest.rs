@@ -1,0 +1,244 @@
+//! The ingestion worker: one background task that takes queued documents oldest first, extracts
+//! their text, cuts it into passages, embeds them in small batches and makes the document ready.
+//!
+//! Every step is stored as it completes, so a restart resumes where the last process stopped: the
+//! passages of a generation are written in one transaction, vectors batch by batch (with the
+//! progress), and only the final transaction makes the document ready and its passages
+//! searchable. A document killed half-way stays `indexing` and is picked up again; it is never
+//! reported ready with passages missing. CPU work (extraction, tokenizing, embedding) runs on the
+//! blocking pool, so requests and chat are never held up by it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use selah_ai::Embedder;
+use selah_search::chunk::{ChunkOptions, TokenCount, chunk_text};
+use selah_search::extract::{DocFormat, ExtractError, extract_file};
+use selah_store::documents::PendingDocument;
+use selah_store::passages::NewPassage;
+
+use super::library::Library;
+
+/// Passages embedded per batch (and per progress update).
+const EMBED_BATCH: i64 = 32;
+/// How long the worker sleeps when idle before looking again anyway.
+const IDLE_POLL: Duration = Duration::from_secs(30);
+
+/// Counts tokens with the embedding model's own tokenizer.
+struct ModelTokens<'a>(&'a Embedder);
+
+impl TokenCount for ModelTokens<'_> {
+    fn count_tokens(&self, text: &str) -> usize {
+        // A tokenizer failure on some odd input counts as one token per byte: over-counting
+        // only makes passages smaller.
+        self.0.count_tokens(text).unwrap_or(text.len())
+    }
+}
+
+/// What the model reads for a passage: its heading path gives the text its context.
+pub fn embedding_input(heading: Option<&str>, text: &str) -> String {
+    match heading {
+        Some(h) if !h.is_empty() && !text.starts_with('#') => format!("{h}\n{text}"),
+        _ => text.to_string(),
+    }
+}
+
+/// Starts the worker; it runs until the process ends.
+pub fn spawn(lib: Arc<Library>) {
+    tokio::spawn(async move {
+        loop {
+            let wait = match step(&lib).await {
+                Ok(true) => continue,
+                Ok(false) => IDLE_POLL,
+                Err(e) => {
+                    tracing::warn!(error = %e, "document ingestion failed; retrying shortly");
+                    Duration::from_secs(5)
+                }
+            };
+            let _ = tokio::time::timeout(wait, lib.wake.notified()).await;
+        }
+    });
+}
+
+/// One unit of work. Ok(true) when there may be more to do at once.
+async fn step(lib: &Arc<Library>) -> anyhow::Result<bool> {
+    let Some(doc) = lib.store.next_pending_document().await? else {
+        // Nothing queued: fill in vectors a model change left missing, then load the index.
+        return match lib.embedder().await {
+            Ok(e) => {
+                lib.load_index(&e).await?;
+                reembed_backlog(lib, &e).await
+            }
+            Err(_) => Ok(false),
+        };
+    };
+    let embedder = match lib.embedder().await {
+        Ok(e) => e,
+        Err(reason) => {
+            lib.store
+                .fail_document(
+                    &doc.id,
+                    doc.generation,
+                    &format!("the embedding model is not available: {reason}"),
+                )
+                .await?;
+            return Ok(true);
+        }
+    };
+    lib.load_index(&embedder).await?;
+    index_document(lib, &embedder, &doc).await?;
+    Ok(true)
+}
+
+async fn index_document(
+    lib: &Arc<Library>,
+    embedder: &Arc<Embedder>,
+    doc: &PendingDocument,
+) -> anyhow::Result<()> {
+    let content = match extract(lib, doc).await? {
+        Ok(text) => text,
+        Err(reason) => {
+            lib.store
+                .fail_document(&doc.id, doc.generation, &reason)
+                .await?;
+            return Ok(());
+        }
+    };
+    if content.trim().is_empty() {
+        lib.store
+            .fail_document(&doc.id, doc.generation, "the document has no text")
+            .await?;
+        return Ok(());
+    }
+    if !lib
+        .store
+        .start_indexing(&doc.id, doc.generation, &content)
+        .await?
+    {
+        return Ok(()); // edited or deleted meanwhile
+    }
+
+    let opts = ChunkOptions {
+        target_tokens: lib.passage_tokens,
+        // Room for the two special tokens and the heading line the passage is embedded with.
+        max_tokens: embedder.max_tokens().saturating_sub(26).max(lib.passage_tokens),
+        overlap_tokens: lib.overlap_tokens,
+    };
+    let e = embedder.clone();
+    let passages = tokio::task::spawn_blocking(move || {
+        chunk_text(&content, &ModelTokens(&e), &opts)
+            .into_iter()
+            .map(|c| NewPassage {
+                seq: c.index as i64,
+                char_start: c.char_start as i64,
+                char_end: c.char_end as i64,
+                heading: c.heading.clone(),
+                text: c.text(&content).to_string(),
+                tokens: c.tokens as i64,
+            })
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    let total = lib
+        .store
+        .put_document_passages(
+            &doc.id,
+            doc.generation,
+            &doc.owner_id,
+            doc.team_id.as_deref(),
+            &passages,
+        )
+        .await?;
+    drop(passages);
+
+    let model = embedder.model_id().to_string();
+    loop {
+        let batch = lib
+            .store
+            .unembedded_passages(&doc.id, doc.generation, &model, EMBED_BATCH)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        let vectors = embed(embedder, &batch).await?;
+        let (_, done) = lib
+            .store
+            .embedding_progress(&doc.id, doc.generation, &model)
+            .await?;
+        let percent = ((done + vectors.len() as i64) * 100 / total.max(1)).min(99);
+        lib.store
+            .put_vectors(&model, &vectors, Some((&doc.id, doc.generation, percent)))
+            .await?;
+        lib.embedded
+            .fetch_add(vectors.len() as u64, Ordering::Relaxed);
+    }
+
+    if let Some(superseded) = lib.store.finish_document(&doc.id, doc.generation).await? {
+        lib.index_remove(&superseded);
+        let fresh = lib.store.document_vectors(&doc.id, &model).await?;
+        lib.index_add(fresh);
+        tracing::info!(document = %doc.id, passages = total, "document ready");
+    }
+    Ok(())
+}
+
+/// Embeds passages off the executor.
+async fn embed(
+    embedder: &Arc<Embedder>,
+    batch: &[selah_store::passages::Unembedded],
+) -> anyhow::Result<Vec<(i64, Vec<f32>)>> {
+    let inputs: Vec<String> = batch
+        .iter()
+        .map(|p| embedding_input(p.heading.as_deref(), &p.text))
+        .collect();
+    let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
+    let e = embedder.clone();
+    let vectors = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        e.embed(&refs)
+    })
+    .await??;
+    Ok(ids.into_iter().zip(vectors).collect())
+}
+
+/// The document's text, or the reason it has none that the user can read.
+async fn extract(
+    lib: &Library,
+    doc: &PendingDocument,
+) -> anyhow::Result<Result<String, String>> {
+    if doc.kind == "note" {
+        return Ok(Ok(doc.body.clone().unwrap_or_default()));
+    }
+    let Some(format) = DocFormat::parse(&doc.format) else {
+        return Ok(Err(format!("unsupported format {}", doc.format)));
+    };
+    let path = lib.file_path(&doc.id);
+    let out = tokio::task::spawn_blocking(move || extract_file(format, &path)).await?;
+    Ok(match out {
+        Ok(x) => Ok(x.text),
+        Err(ExtractError::Io(e)) => Err(format!("the stored file cannot be read: {e}")),
+        Err(e) => Err(e.to_string()),
+    })
+}
+
+/// Embeds, in the background, ready passages that have no vector from the current model (the
+/// model was changed), a batch at a time. Ok(true) when a batch was done.
+async fn reembed_backlog(lib: &Arc<Library>, embedder: &Arc<Embedder>) -> anyhow::Result<bool> {
+    let model = embedder.model_id().to_string();
+    let batch = lib
+        .store
+        .passages_missing_vectors(&model, EMBED_BATCH)
+        .await?;
+    if batch.is_empty() {
+        return Ok(false);
+    }
+    let vectors = embed(embedder, &batch).await?;
+    lib.store.put_vectors(&model, &vectors, None).await?;
+    lib.embedded
+        .fetch_add(vectors.len() as u64, Ordering::Relaxed);
+    let ids: Vec<i64> = vectors.iter().map(|v| v.0).collect();
+    let stored = lib.store.vectors_of(&ids, &model).await?;
+    lib.index_add(stored);
+    Ok(true)
+}

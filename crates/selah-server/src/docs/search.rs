@@ -1,0 +1,191 @@
+//! Hybrid search: full text (BM25 on SQLite, `tsvector` ranking on PostgreSQL) and exact vector
+//! similarity, each over the caller's scope only, fused by reciprocal rank. Vector hits come from
+//! the in-memory index filtered by scope and are checked against the store once more before
+//! anything is returned.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use selah_search::highlight::{Span, highlight};
+use selah_search::reciprocal_rank_fusion;
+use selah_search::terms::query_terms;
+use selah_store::Scope;
+use selah_store::passages::SearchScope;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::library::{Library, VectorMeta};
+
+/// Which rankings a search uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Full text and vectors, fused (the default).
+    #[default]
+    Hybrid,
+    /// Full text only.
+    Fulltext,
+    /// Vectors only.
+    Vector,
+}
+
+/// Candidates each ranking contributes per result asked for.
+const CANDIDATES_PER_RESULT: usize = 4;
+
+/// One passage found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// Passage id.
+    pub passage_id: i64,
+    /// Its document.
+    pub document_id: String,
+    /// The document's title.
+    pub title: String,
+    /// Order of the passage in the document.
+    pub seq: i64,
+    /// Span of the passage in the document's text, in characters.
+    pub char_start: i64,
+    /// End of the span (exclusive).
+    pub char_end: i64,
+    /// Heading path in effect.
+    pub heading: Option<String>,
+    /// The passage.
+    pub text: String,
+    /// Fused score (higher is better; comparable within one search only).
+    pub score: f64,
+    /// Rank in the full-text list (1 = best), if it was there.
+    pub fulltext_rank: Option<usize>,
+    /// Rank in the vector list, if it was there.
+    pub vector_rank: Option<usize>,
+    /// Character spans of `text` that match the query's words.
+    #[schema(value_type = Vec<Object>)]
+    pub highlights: Vec<Span>,
+}
+
+/// A search request, already validated.
+#[derive(Debug, Clone)]
+pub struct SearchRequest<'a> {
+    /// Whose passages.
+    pub scope: SearchScope,
+    /// The query text.
+    pub query: &'a str,
+    /// Results wanted.
+    pub k: usize,
+    /// Only this document.
+    pub document_id: Option<&'a str>,
+    /// Rankings used.
+    pub mode: SearchMode,
+}
+
+/// The team ids whose passages a scope may see (None: personal passages only).
+async fn visible_teams(lib: &Library, scope: &SearchScope) -> anyhow::Result<Option<HashSet<String>>> {
+    Ok(match scope {
+        SearchScope::One(Scope::Personal { .. }) => None,
+        SearchScope::One(Scope::Team { team_id, .. }) => Some(HashSet::from([team_id.clone()])),
+        SearchScope::Visible { user_id } => Some(
+            lib.store
+                .teams_of(user_id)
+                .await?
+                .into_iter()
+                .map(|t| t.team.id)
+                .collect(),
+        ),
+    })
+}
+
+fn allowed(
+    m: &VectorMeta,
+    scope: &SearchScope,
+    teams: Option<&HashSet<String>>,
+    doc: Option<&str>,
+) -> bool {
+    if doc.is_some_and(|d| m.document.as_deref() != Some(d)) {
+        return false;
+    }
+    let personal = m.team.is_none() && &*m.owner == scope.user_id();
+    let team = m
+        .team
+        .as_deref()
+        .is_some_and(|t| teams.is_some_and(|set| set.contains(t)));
+    match scope {
+        SearchScope::One(Scope::Personal { .. }) => personal,
+        SearchScope::One(Scope::Team { .. }) => team,
+        SearchScope::Visible { .. } => personal || team,
+    }
+}
+
+/// Vector candidates, best first.
+async fn vector_candidates(
+    lib: &Arc<Library>,
+    req: &SearchRequest<'_>,
+    limit: usize,
+) -> anyhow::Result<Vec<i64>> {
+    let Some(embedder) = lib.embedder_now() else {
+        return Ok(Vec::new());
+    };
+    let teams = visible_teams(lib, &req.scope).await?;
+    let query = req.query.to_string();
+    let e = embedder.clone();
+    let qv = tokio::task::spawn_blocking(move || e.embed(&[query.as_str()]))
+        .await??
+        .pop()
+        .unwrap_or_default();
+    let hits = lib.with_index(|idx| {
+        idx.search(&qv, limit, |m| {
+            allowed(m, &req.scope, teams.as_ref(), req.document_id)
+        })
+    });
+    Ok(hits.into_iter().map(|h| h.0).collect())
+}
+
+/// Runs a search.
+pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Result<Vec<SearchHit>> {
+    let terms = query_terms(req.query);
+    let limit = req.k * CANDIDATES_PER_RESULT;
+    let fulltext: Vec<i64> = if req.mode == SearchMode::Vector {
+        Vec::new()
+    } else {
+        lib.store
+            .fulltext_search(&req.scope, &terms, req.document_id, limit as i64)
+            .await?
+            .into_iter()
+            .map(|h| h.0)
+            .collect()
+    };
+    let vector = if req.mode == SearchMode::Fulltext {
+        Vec::new()
+    } else {
+        vector_candidates(lib, req, limit).await?
+    };
+    let fused = reciprocal_rank_fusion(&[&fulltext, &vector]);
+    let top: Vec<(i64, f64)> = fused.into_iter().take(req.k).collect();
+    let ids: Vec<i64> = top.iter().map(|t| t.0).collect();
+    let mut rows: HashMap<i64, selah_store::passages::PassageHit> = lib
+        .store
+        .passages_in_scope(&req.scope, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let rank = |list: &[i64], id: i64| list.iter().position(|x| *x == id).map(|p| p + 1);
+    Ok(top
+        .into_iter()
+        .filter_map(|(id, score)| {
+            let p = rows.remove(&id)?;
+            Some(SearchHit {
+                highlights: highlight(&p.text, &terms),
+                passage_id: p.id,
+                document_id: p.document_id,
+                title: p.title,
+                seq: p.seq,
+                char_start: p.char_start,
+                char_end: p.char_end,
+                heading: p.heading,
+                text: p.text,
+                score,
+                fulltext_rank: rank(&fulltext, id),
+                vector_rank: rank(&vector, id),
+            })
+        })
+        .collect())
+}
