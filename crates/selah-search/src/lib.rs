@@ -1,8 +1,23 @@
 //! Document retrieval for Selah, free of I/O beyond reading the file it is given: turning
 //! uploaded files into text, cutting text into passages, and ranking passages for a query.
+//!
+//! - [`extract`]: a file → light Markdown text and a title ([`extract_file`]).
+//! - [`chunk`]: text → passages sized for the embedding model ([`chunk_text`]).
+//! - [`terms`]: a query → the words that matter ([`query_terms`], [`stem`]).
+//! - [`highlight`]: a passage and those words → the spans to mark ([`highlight()`]).
+//! - [`vector`]: the in-memory vector index searched with a scope filter ([`VectorIndex`]).
+//! - [`fusion`]: full-text and vector rankings combined ([`reciprocal_rank_fusion`]).
 
+pub mod chunk;
+pub mod extract;
 pub mod fusion;
+pub mod highlight;
+pub mod terms;
 pub mod vector;
 
+pub use chunk::{Chunk, ChunkOptions, TokenCount, chunk_text};
+pub use extract::{DocFormat, ExtractError, Extracted, extract_file};
 pub use fusion::reciprocal_rank_fusion;
+pub use highlight::{Span, highlight};
+pub use terms::{query_terms, stem};
 pub use vector::VectorIndex;
