@@ -5,13 +5,15 @@
 //! - [`chunk`]: text → passages sized for the embedding model ([`chunk_text`]).
 //! - [`terms`]: a query → the words that matter ([`query_terms`], [`stem`]).
 //! - [`highlight`]: a passage and those words → the spans to mark ([`highlight()`]).
-//! - [`vector`]: the in-memory vector index searched with a scope filter ([`VectorIndex`]).
+//! - [`vector`]: the in-memory vector index searched with a scope filter ([`VectorIndex`]),
+//!   exact for small collections, an HNSW graph ([`hnsw`]) for large ones.
 //! - [`fusion`]: full-text and vector rankings combined ([`reciprocal_rank_fusion`]).
 
 pub mod chunk;
 pub mod extract;
 pub mod fusion;
 pub mod highlight;
+pub mod hnsw;
 pub mod terms;
 pub mod vector;
 
@@ -20,4 +22,4 @@ pub use extract::{DocFormat, ExtractError, Extracted, extract_file};
 pub use fusion::reciprocal_rank_fusion;
 pub use highlight::{Span, highlight};
 pub use terms::{query_terms, stem};
-pub use vector::VectorIndex;
+pub use vector::{SearchPath, VectorIndex};

@@ -68,7 +68,11 @@ async fn step(lib: &Arc<Library>) -> anyhow::Result<bool> {
         return match lib.embedder().await {
             Ok(e) => {
                 lib.load_index(&e).await?;
-                reembed_backlog(lib, &e).await
+                let more = reembed_backlog(lib, &e).await?;
+                if !more {
+                    lib.save_index_if_changed(&e).await;
+                }
+                Ok(more)
             }
             Err(_) => Ok(false),
         };

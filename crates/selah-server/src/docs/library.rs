@@ -49,6 +49,8 @@ pub struct Library {
     index: RwLock<VectorIndex<VectorMeta>>,
     /// Set once the index holds every stored vector of the current model.
     index_loaded: std::sync::atomic::AtomicBool,
+    /// The index changed since its graph was last saved.
+    graph_dirty: std::sync::atomic::AtomicBool,
     pub(super) wake: Notify,
     /// Passages embedded since start.
     pub(super) embedded: AtomicU64,
@@ -72,6 +74,7 @@ impl Library {
             load: Mutex::new(None),
             index: RwLock::new(VectorIndex::new(0)),
             index_loaded: false.into(),
+            graph_dirty: false.into(),
             wake: Notify::new(),
             embedded: AtomicU64::new(0),
         }
@@ -129,21 +132,77 @@ impl Library {
         self.wake.notify_one();
     }
 
-    /// Fills the index with every stored vector of the model, once.
+    /// Where the vector graph of a model is saved (`<data>/index/<model id>.graph`).
+    fn graph_path(&self, model: &str) -> PathBuf {
+        let name: String = model
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .collect();
+        self.data_dir.join("index").join(format!("{name}.graph"))
+    }
+
+    /// Fills the index with every stored vector of the model, once, reusing the saved graph
+    /// when it matches the store exactly and rebuilding it otherwise (off the executor).
     pub(super) async fn load_index(&self, e: &Embedder) -> selah_store::Result<()> {
         if self.index_loaded.load(Ordering::Acquire) {
             return Ok(());
         }
-        let vectors = self.store.all_vectors(e.model_id()).await?;
-        let mut idx = VectorIndex::new(e.dimensions());
+        let vectors: Vec<(i64, Vec<f32>, VectorMeta)> = self
+            .store
+            .all_vectors(e.model_id())
+            .await?
+            .into_iter()
+            .map(|v| {
+                let meta = VectorMeta {
+                    owner: v.owner_id.into(),
+                    team: v.team_id.map(Into::into),
+                    document: v.document_id.map(Into::into),
+                };
+                (v.passage_id, v.vector, meta)
+            })
+            .collect();
+        let (dim, path) = (e.dimensions(), self.graph_path(e.model_id()));
         let n = vectors.len();
-        for v in vectors.into_iter().filter(|v| v.searchable) {
-            add(&mut idx, v);
-        }
+        let started = Instant::now();
+        let built = tokio::task::spawn_blocking(move || {
+            let mut file = std::fs::File::open(&path).ok();
+            VectorIndex::load_graph(dim, vectors, file.as_mut().map(|f| f as &mut dyn std::io::Read))
+        })
+        .await;
+        let Ok((idx, reused)) = built else {
+            tracing::warn!("building the vector index failed; vector search is off");
+            return Ok(());
+        };
+        let graph = idx.has_graph();
         *self.index.write().expect("index lock") = idx;
         self.index_loaded.store(true, Ordering::Release);
-        tracing::info!(vectors = n, "vector index loaded from the store");
+        self.graph_dirty.store(graph && !reused, Ordering::Release);
+        tracing::info!(vectors = n, graph, reused_saved_graph = reused,
+            ms = started.elapsed().as_millis() as u64, "vector index loaded from the store");
         Ok(())
+    }
+
+    /// Saves the vector graph if it changed since it was last saved (the worker calls this when
+    /// idle). A failure is logged: the graph is rebuilt from the store at the next start.
+    pub(super) async fn save_index_if_changed(&self, e: &Embedder) {
+        if !self.graph_dirty.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let path = self.graph_path(e.model_id());
+        let mut bytes = Vec::new();
+        let saved = self.with_index(|idx| idx.save_graph(&mut bytes));
+        if !matches!(saved, Ok(true)) {
+            return;
+        }
+        let write = async {
+            tokio::fs::create_dir_all(path.parent().expect("graph path has a parent")).await?;
+            let tmp = path.with_extension("graph.partial");
+            tokio::fs::write(&tmp, &bytes).await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        if let Err(err) = write.await {
+            tracing::warn!(error = %err, "could not save the vector graph");
+        }
     }
 
     /// Adds vectors of passages that just became searchable.
@@ -152,6 +211,7 @@ impl Library {
         for v in vectors {
             add(&mut idx, v);
         }
+        self.graph_dirty.store(idx.has_graph(), Ordering::Release);
     }
 
     /// Drops passages from the index (deleted documents, superseded generations).
@@ -160,6 +220,7 @@ impl Library {
         for id in ids {
             idx.remove(*id);
         }
+        self.graph_dirty.store(idx.has_graph(), Ordering::Release);
     }
 
     /// Vectors in the index.

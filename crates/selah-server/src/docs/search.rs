@@ -130,7 +130,7 @@ async fn vector_candidates(
         .await??
         .pop()
         .unwrap_or_default();
-    let hits = lib.with_index(|idx| {
+    let (hits, _) = lib.with_index(|idx| {
         idx.search(&qv, limit, |m| {
             allowed(m, &req.scope, teams.as_ref(), req.document_id)
         })
