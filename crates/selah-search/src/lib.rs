@@ -9,6 +9,7 @@
 pub mod chunk;
 pub mod extract;
 pub mod highlight;
+mod syntax;
 pub mod terms;
 
 pub use chunk::{Chunk, ChunkOptions, TokenCount, chunk_text};
