@@ -301,7 +301,8 @@ impl<C: TokenCount> Packer<'_, '_, C> {
 
     fn push(&mut self, mut piece: Piece, tokens: usize) {
         piece.tokens = Some(tokens);
-        let path = self.path_string();
+        // The chunk is named after the section its own text starts in.
+        let path = (!self.has_body()).then(|| self.path_string()).flatten();
         let open = self.open.get_or_insert(Open {
             start: piece.start,
             end: piece.end,

@@ -54,6 +54,13 @@ fn pdf_two_pages_with_info_title() {
     );
 }
 
+/// Encrypted with an empty user password (copying "forbidden"): anyone may read it, so do we.
+#[test]
+fn pdf_with_permissions_only_encryption() {
+    let restricted = ok(DocFormat::Pdf, "restricted.pdf");
+    assert_eq!(restricted, ok(DocFormat::Pdf, "sample.pdf"));
+}
+
 #[test]
 fn pdf_errors() {
     let corrupt = extract(DocFormat::Pdf, "corrupt.pdf").unwrap_err();
