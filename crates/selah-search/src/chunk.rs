@@ -174,9 +174,10 @@ struct Packer<'t, 'c, C: TokenCount> {
 
 impl<C: TokenCount> Packer<'_, '_, C> {
     fn count(&self, piece: &mut Piece) -> usize {
-        *piece
-            .tokens
-            .get_or_insert_with(|| self.counter.count_tokens(&self.text[piece.start..piece.end]))
+        *piece.tokens.get_or_insert_with(|| {
+            self.counter
+                .count_tokens(&self.text[piece.start..piece.end])
+        })
     }
 
     fn tokens(&self) -> usize {
@@ -244,8 +245,10 @@ impl<C: TokenCount> Packer<'_, '_, C> {
         while self.path.last().is_some_and(|(l, _)| *l >= level) {
             self.path.pop();
         }
-        self.path
-            .push((level, blocks::heading_title(&self.text[piece.start..piece.end]).to_owned()));
+        self.path.push((
+            level,
+            crate::syntax::heading_title(&self.text[piece.start..piece.end]).to_owned(),
+        ));
         if tokens > self.max {
             // An absurdly long heading line is treated as text of its own section.
             for unit in words(self.text, piece.start, piece.end).into_iter().rev() {
@@ -274,13 +277,23 @@ impl<C: TokenCount> Packer<'_, '_, C> {
         if piece.level == Level::Paragraph {
             let parts = sentences(self.text, piece.start, piece.end);
             if parts.len() > 1 {
-                return Some(parts.into_iter().map(|u| Piece::body(u, Level::Sentence)).collect());
+                return Some(
+                    parts
+                        .into_iter()
+                        .map(|u| Piece::body(u, Level::Sentence))
+                        .collect(),
+                );
             }
         }
         if piece.level != Level::Word {
             let parts = words(self.text, piece.start, piece.end);
             if parts.len() > 1 {
-                return Some(parts.into_iter().map(|u| Piece::body(u, Level::Word)).collect());
+                return Some(
+                    parts
+                        .into_iter()
+                        .map(|u| Piece::body(u, Level::Word))
+                        .collect(),
+                );
             }
         }
         None
@@ -288,7 +301,8 @@ impl<C: TokenCount> Packer<'_, '_, C> {
 
     fn push(&mut self, mut piece: Piece, tokens: usize) {
         piece.tokens = Some(tokens);
-        let path = self.path_string();
+        // The chunk is named after the section its own text starts in.
+        let path = (!self.has_body()).then(|| self.path_string()).flatten();
         let open = self.open.get_or_insert(Open {
             start: piece.start,
             end: piece.end,

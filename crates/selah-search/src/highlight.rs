@@ -38,7 +38,10 @@ pub fn highlight(passage: &str, terms: &[String]) -> Vec<Span> {
             if wanted.contains(&stem(&word)) {
                 match spans.last_mut() {
                     Some(last) if gap_is_blank => last.end = i,
-                    _ => spans.push(Span { start: word_start, end: i }),
+                    _ => spans.push(Span {
+                        start: word_start,
+                        end: i,
+                    }),
                 }
                 gap_is_blank = true;
             } else {
@@ -72,17 +75,32 @@ mod tests {
     #[test]
     fn stems_and_case() {
         assert_eq!(
-            marked("Compressing files: the file is Compressed.", &["compression", "compress", "files"]),
+            marked(
+                "Compressing files: the file is Compressed.",
+                &["compression", "compress", "files"]
+            ),
             vec!["Compressing files", "file", "Compressed"]
         );
     }
 
     #[test]
     fn adjacent_words_merge_but_not_across_punctuation_or_lines() {
-        assert_eq!(marked("use gzip  compression now", &["gzip", "compression"]), vec!["gzip  compression"]);
-        assert_eq!(marked("gzip, compression", &["gzip", "compression"]), vec!["gzip", "compression"]);
-        assert_eq!(marked("gzip\ncompression", &["gzip", "compression"]), vec!["gzip", "compression"]);
-        assert_eq!(marked("gzip the compression", &["gzip", "compression"]), vec!["gzip", "compression"]);
+        assert_eq!(
+            marked("use gzip  compression now", &["gzip", "compression"]),
+            vec!["gzip  compression"]
+        );
+        assert_eq!(
+            marked("gzip, compression", &["gzip", "compression"]),
+            vec!["gzip", "compression"]
+        );
+        assert_eq!(
+            marked("gzip\ncompression", &["gzip", "compression"]),
+            vec!["gzip", "compression"]
+        );
+        assert_eq!(
+            marked("gzip the compression", &["gzip", "compression"]),
+            vec!["gzip", "compression"]
+        );
     }
 
     #[test]
@@ -92,7 +110,10 @@ mod tests {
             highlight(passage, &terms(&["STRASSE", "straße"])),
             vec![Span { start: 8, end: 14 }, Span { start: 17, end: 23 }]
         );
-        assert_eq!(marked("日本語のテキスト 日本語", &["日本語のテキスト"]), vec!["日本語のテキスト"]);
+        assert_eq!(
+            marked("日本語のテキスト 日本語", &["日本語のテキスト"]),
+            vec!["日本語のテキスト"]
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod fusion;
 pub mod highlight;
 pub mod hnsw;
+mod syntax;
 pub mod terms;
 pub mod vector;
 

@@ -102,15 +102,24 @@ fn strip_suffix(word: &str) -> std::borrow::Cow<'_, str> {
         return Cow::Owned(format!("{base}ss"));
     }
     if let Some(base) = word.strip_suffix("es")
-        && ["s", "x", "z", "ch", "sh"].iter().any(|e| base.ends_with(e))
+        && ["s", "x", "z", "ch", "sh"]
+            .iter()
+            .any(|e| base.ends_with(e))
         && base.len() >= 3
     {
         return Cow::Borrowed(base);
     }
-    if word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") && !word.ends_with("is") {
+    if word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && !word.ends_with("is")
+    {
         return Cow::Borrowed(&word[..word.len() - 1]);
     }
-    if let Some(base) = word.strip_suffix("ing").filter(|b| b.len() >= 3 && has_vowel(b)) {
+    if let Some(base) = word
+        .strip_suffix("ing")
+        .filter(|b| b.len() >= 3 && has_vowel(b))
+    {
         return Cow::Borrowed(base);
     }
     if let Some(base) = word
@@ -147,19 +156,28 @@ mod tests {
             query_terms("How do I enable the Compression, and COMPRESSION levels?"),
             vec!["enable", "compression", "levels"]
         );
-        assert_eq!(query_terms("don't  stop—believing"), vec!["don", "stop", "believing"]);
+        assert_eq!(
+            query_terms("don't  stop—believing"),
+            vec!["don", "stop", "believing"]
+        );
         assert_eq!(query_terms("  ,;  "), Vec::<String>::new());
     }
 
     #[test]
     fn terms_are_unicode_aware() {
-        assert_eq!(query_terms("Größe ÜBER straße/日本語"), vec!["größe", "über", "straße", "日本語"]);
+        assert_eq!(
+            query_terms("Größe ÜBER straße/日本語"),
+            vec!["größe", "über", "straße", "日本語"]
+        );
         assert_eq!(query_terms("café_crème"), vec!["café", "crème"]);
     }
 
     #[test]
     fn only_stopwords_are_kept() {
-        assert_eq!(query_terms("The who? Is it the WHO"), vec!["the", "who", "is", "it"]);
+        assert_eq!(
+            query_terms("The who? Is it the WHO"),
+            vec!["the", "who", "is", "it"]
+        );
     }
 
     #[test]
@@ -188,13 +206,18 @@ mod tests {
         ];
         for group in groups {
             let stems: Vec<String> = group.iter().map(|w| stem(w)).collect();
-            assert!(stems.iter().all(|s| s == &stems[0]), "{group:?} → {stems:?}");
+            assert!(
+                stems.iter().all(|s| s == &stems[0]),
+                "{group:?} → {stems:?}"
+            );
         }
     }
 
     #[test]
     fn stems_leave_short_and_foreign_words() {
-        for word in ["is", "gas", "this", "status", "analysis", "thing", "bring", "only", "größe"] {
+        for word in [
+            "is", "gas", "this", "status", "analysis", "thing", "bring", "only", "größe",
+        ] {
             assert_eq!(stem(word), word, "{word}");
         }
         assert_eq!(stem("need"), "need");

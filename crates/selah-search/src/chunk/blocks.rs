@@ -3,13 +3,13 @@
 //! surrounding whitespace, so chunks neither start nor end with it.
 
 use super::{Level, Piece};
+use crate::syntax::{Fences, heading_level};
 
 /// An iterator over the blocks of a text, as paragraph-level pieces.
 pub(super) struct Blocks<'a> {
     text: &'a str,
     pos: usize,
-    /// The fence character of the code block we are in (`` ` `` or `~`).
-    fence: Option<char>,
+    fences: Fences,
 }
 
 impl<'a> Blocks<'a> {
@@ -17,7 +17,7 @@ impl<'a> Blocks<'a> {
         Self {
             text,
             pos: 0,
-            fence: None,
+            fences: Fences::default(),
         }
     }
 
@@ -30,19 +30,6 @@ impl<'a> Blocks<'a> {
             Some(i) => (at, at + i, at + i + 1),
             None => (at, self.text.len(), self.text.len()),
         })
-    }
-
-    /// Tracks fenced code blocks; true if `line` opens or closes one.
-    fn toggle_fence(&mut self, line: &str) -> bool {
-        let Some(c) = fence_char(line) else {
-            return false;
-        };
-        self.fence = match self.fence {
-            None => Some(c),
-            Some(open) if open == c => None,
-            other => other,
-        };
-        true
     }
 }
 
@@ -59,19 +46,19 @@ impl Iterator for Blocks<'_> {
             }
         };
         let first = &self.text[first_start..first_end];
-        if self.fence.is_none()
+        if !self.fences.inside()
             && let Some(level) = heading_level(first)
         {
             return Some(trimmed(self.text, first_start, first_end, Some(level)));
         }
-        self.toggle_fence(first);
+        self.fences.feed(first);
         let mut end = first_end;
         while let Some((start, line_end, after)) = self.line_at(next) {
             let line = &self.text[start..line_end];
-            if line.trim().is_empty() || (self.fence.is_none() && heading_level(line).is_some()) {
+            if line.trim().is_empty() || (!self.fences.inside() && heading_level(line).is_some()) {
                 break;
             }
-            self.toggle_fence(line);
+            self.fences.feed(line);
             end = line_end;
             next = after;
         }
@@ -91,40 +78,6 @@ fn trimmed(text: &str, start: usize, end: usize, heading: Option<usize>) -> Piec
         heading,
         tokens: None,
     }
-}
-
-/// `Some(level)` for an ATX heading line: up to three spaces, 1–6 `#`, then a space or the end.
-pub(super) fn heading_level(line: &str) -> Option<usize> {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
-    let hashes = rest.len() - rest.trim_start_matches('#').len();
-    let after = &rest[hashes..];
-    ((1..=6).contains(&hashes) && (after.is_empty() || after.starts_with([' ', '\t'])))
-        .then_some(hashes)
-}
-
-/// A heading line's text without its `#` marks (leading, and a closing sequence if any).
-pub(super) fn heading_title(line: &str) -> &str {
-    let text = line.trim().trim_start_matches('#').trim();
-    match text.trim_end_matches('#') {
-        stripped if stripped.is_empty() || stripped.ends_with([' ', '\t']) => stripped.trim_end(),
-        _ => text,
-    }
-}
-
-/// Whether `line` opens or closes a fenced code block, and with which character.
-fn fence_char(line: &str) -> Option<char> {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
-    ['`', '~']
-        .into_iter()
-        .find(|&c| rest.chars().take_while(|&x| x == c).count() >= 3)
 }
 
 #[cfg(test)]
@@ -150,13 +103,5 @@ mod tests {
                 (None, "code\n```\n####### seven\n#tag"),
             ]
         );
-    }
-
-    #[test]
-    fn titles() {
-        assert_eq!(heading_title("## Sub ##"), "Sub");
-        assert_eq!(heading_title("# C#"), "C#");
-        assert_eq!(heading_title("#"), "");
-        assert_eq!(heading_title("### a # b ###  "), "a # b");
     }
 }

@@ -53,18 +53,27 @@ pub(super) fn words(text: &str, start: usize, end: usize) -> Vec<Unit> {
         let ideograph = is_cjk_ideograph(c);
         if c.is_whitespace() || ideograph {
             if let Some(s) = word_start.take() {
-                units.push(Unit { start: start + s, end: start + i });
+                units.push(Unit {
+                    start: start + s,
+                    end: start + i,
+                });
             }
             if ideograph {
                 let e = i + c.len_utf8();
-                units.push(Unit { start: start + i, end: start + e });
+                units.push(Unit {
+                    start: start + i,
+                    end: start + e,
+                });
             }
         } else if word_start.is_none() {
             word_start = Some(i);
         }
     }
     if let Some(s) = word_start {
-        units.push(Unit { start: start + s, end });
+        units.push(Unit {
+            start: start + s,
+            end,
+        });
     }
     units
 }
@@ -75,7 +84,10 @@ fn push_trimmed(units: &mut Vec<Unit>, slice: &str, base: usize, from: usize, to
     if !trimmed.is_empty() {
         let lead = part.len() - part.trim_start().len();
         let s = base + from + lead;
-        units.push(Unit { start: s, end: s + trimmed.len() });
+        units.push(Unit {
+            start: s,
+            end: s + trimmed.len(),
+        });
     }
 }
 

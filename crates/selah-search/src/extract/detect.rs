@@ -132,17 +132,30 @@ mod tests {
 
     #[test]
     fn magic_wins_over_extension() {
-        assert_eq!(DocFormat::detect("report.txt", None, b"%PDF-1.7\n"), Some(Pdf));
+        assert_eq!(
+            DocFormat::detect("report.txt", None, b"%PDF-1.7\n"),
+            Some(Pdf)
+        );
         assert_eq!(
             DocFormat::detect("x.md", None, b"PK\x03\x04....word/document.xml"),
             Some(Docx)
         );
-        assert_eq!(DocFormat::detect("page.txt", None, b"<!DOCTYPE html><p>"), Some(Html));
         assert_eq!(
-            DocFormat::detect("a", None, b"<?xml version=\"1.0\"?>\n<!-- c -->\n<html xmlns=x>"),
+            DocFormat::detect("page.txt", None, b"<!DOCTYPE html><p>"),
             Some(Html)
         );
-        assert_eq!(DocFormat::detect("photo.pdf", None, b"\x89PNG\r\n\x1a\n"), None);
+        assert_eq!(
+            DocFormat::detect(
+                "a",
+                None,
+                b"<?xml version=\"1.0\"?>\n<!-- c -->\n<html xmlns=x>"
+            ),
+            Some(Html)
+        );
+        assert_eq!(
+            DocFormat::detect("photo.pdf", None, b"\x89PNG\r\n\x1a\n"),
+            None
+        );
         assert_eq!(DocFormat::detect("a.docx", None, b"\x7fELF\x02"), None);
     }
 
@@ -150,26 +163,59 @@ mod tests {
     fn zips_are_docx_only_when_they_say_so() {
         let zip = b"PK\x03\x04\x14\x00\x00\x00[Content_Types].xml";
         assert_eq!(DocFormat::detect("a.docx", None, zip), Some(Docx));
-        assert_eq!(DocFormat::detect("upload", Some(DOCX_MIME), zip), Some(Docx));
-        assert_eq!(DocFormat::detect("a.zip", Some("application/zip"), zip), None);
+        assert_eq!(
+            DocFormat::detect("upload", Some(DOCX_MIME), zip),
+            Some(Docx)
+        );
+        assert_eq!(
+            DocFormat::detect("a.zip", Some("application/zip"), zip),
+            None
+        );
     }
 
     #[test]
     fn extension_then_content_type_then_text() {
-        assert_eq!(DocFormat::detect("notes.MD", Some("text/plain"), b"# hi"), Some(Markdown));
-        assert_eq!(DocFormat::detect("notes", Some("text/markdown; charset=utf-8"), b"# hi"), Some(Markdown));
-        assert_eq!(DocFormat::detect("index.htm", None, b"<p>x</p>"), Some(Html));
-        assert_eq!(DocFormat::detect("README", None, b"plain words"), Some(Text));
-        assert_eq!(DocFormat::detect("x.rs", Some("application/octet-stream"), b"fn main() {}"), Some(Text));
+        assert_eq!(
+            DocFormat::detect("notes.MD", Some("text/plain"), b"# hi"),
+            Some(Markdown)
+        );
+        assert_eq!(
+            DocFormat::detect("notes", Some("text/markdown; charset=utf-8"), b"# hi"),
+            Some(Markdown)
+        );
+        assert_eq!(
+            DocFormat::detect("index.htm", None, b"<p>x</p>"),
+            Some(Html)
+        );
+        assert_eq!(
+            DocFormat::detect("README", None, b"plain words"),
+            Some(Text)
+        );
+        assert_eq!(
+            DocFormat::detect("x.rs", Some("application/octet-stream"), b"fn main() {}"),
+            Some(Text)
+        );
         // A damaged PDF or DOCX is still routed to its extractor, which says what is wrong.
-        assert_eq!(DocFormat::detect("scan.pdf", None, b"\x13\x99random"), Some(Pdf));
+        assert_eq!(
+            DocFormat::detect("scan.pdf", None, b"\x13\x99random"),
+            Some(Pdf)
+        );
         assert_eq!(DocFormat::detect("empty.md", None, b""), Some(Markdown));
     }
 
     #[test]
     fn binary_without_a_name_is_refused() {
-        assert_eq!(DocFormat::detect("blob", None, b"\x00\x01\x02\x03\xff\xfe\x00\x00"), None);
-        assert_eq!(DocFormat::detect("notes.txt", None, b"ab\x00\x00\x01\x00\x00\x00\x00\x02"), None);
-        assert_eq!(DocFormat::detect("clip.mov", None, b"\x00\x00\x00\x14ftypqt  "), None);
+        assert_eq!(
+            DocFormat::detect("blob", None, b"\x00\x01\x02\x03\xff\xfe\x00\x00"),
+            None
+        );
+        assert_eq!(
+            DocFormat::detect("notes.txt", None, b"ab\x00\x00\x01\x00\x00\x00\x00\x02"),
+            None
+        );
+        assert_eq!(
+            DocFormat::detect("clip.mov", None, b"\x00\x00\x00\x14ftypqt  "),
+            None
+        );
     }
 }

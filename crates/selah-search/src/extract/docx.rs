@@ -152,11 +152,17 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok().map(|v| v.into_owned()))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::default())
+                .ok()
+                .map(|v| v.into_owned())
+        })
 }
 
 /// Style id → heading level, from each style's name ("heading 1", "Title") or outline level.
-fn heading_styles(reader: &mut Reader<&mut dyn BufRead>) -> quick_xml::Result<HashMap<String, usize>> {
+fn heading_styles(
+    reader: &mut Reader<&mut dyn BufRead>,
+) -> quick_xml::Result<HashMap<String, usize>> {
     let mut styles = HashMap::new();
     let mut buf = Vec::new();
     let mut current: Option<(String, Option<usize>)> = None;
@@ -232,7 +238,9 @@ fn body_text(
                 body.end(e.local_name().as_ref());
             }
             Event::End(e) => body.end(e.local_name().as_ref()),
-            Event::Text(t) if body.in_text && body.skip_depth == 0 => body.out.text(&t.xml10_content()),
+            Event::Text(t) if body.in_text && body.skip_depth == 0 => {
+                body.out.text(&t.xml10_content())
+            }
             Event::GeneralRef(r) if body.in_text && body.skip_depth == 0 => {
                 let text = match r.resolve_char_ref()? {
                     Some(c) => c.to_string(),
@@ -282,7 +290,10 @@ impl Body<'_> {
             "pStyle" | "outlineLvl" if self.table_depth == 0 => {
                 let val = attr(e, "val").unwrap_or_default();
                 let level = if name == "pStyle" {
-                    self.styles.get(&val).copied().or_else(|| builtin_level(&val))
+                    self.styles
+                        .get(&val)
+                        .copied()
+                        .or_else(|| builtin_level(&val))
                 } else {
                     val.parse::<usize>().ok().filter(|&v| v < 6).map(|v| v + 1)
                 };
@@ -357,5 +368,88 @@ fn core_title(reader: &mut Reader<&mut dyn BufRead>) -> quick_xml::Result<Option
             _ => {}
         }
         buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    fn zip_of(parts: &[(&str, &str)]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, body) in parts {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    const W: &str = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+
+    #[test]
+    fn the_relationships_name_the_main_part() {
+        let rels = "<Relationships><Relationship Id=\"r\" Type=\"http://x/officeDocument\" Target=\"/word/main.xml\"/></Relationships>";
+        let body = format!(
+            "<w:document {W}><w:body><w:p><w:pPr><w:pStyle w:val=\"Heading3\"/></w:pPr><w:r><w:t>Hi</w:t></w:r></w:p><w:p><w:r><w:t>x&#233;</w:t><w:noBreakHyphen/><w:t>y</w:t></w:r></w:p></w:body></w:document>"
+        );
+        let doc = extract(&zip_of(&[("_rels/.rels", rels), ("word/main.xml", &body)])).unwrap();
+        assert_eq!(doc.text, "### Hi\n\nxé-y\n");
+        assert_eq!(doc.title, None);
+    }
+
+    #[test]
+    fn no_body_is_unsupported() {
+        let err = extract(&zip_of(&[("[Content_Types].xml", "<Types/>")])).unwrap_err();
+        assert!(
+            matches!(&err, ExtractError::Unsupported(m) if m.contains("no document body")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn ole_containers_are_protected_or_old_documents() {
+        let err = extract(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 rest of an OLE file").unwrap_err();
+        assert!(
+            matches!(&err, ExtractError::Unsupported(m) if m.contains("password-protected")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn malformed_xml_is_damaged() {
+        let err = extract(&zip_of(&[(
+            "word/document.xml",
+            "<w:document><w:body></w:p>",
+        )]))
+        .unwrap_err();
+        assert!(
+            matches!(&err, ExtractError::Corrupt(m) if m.starts_with("the DOCX is damaged")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_limit_holds_whatever_the_directory_says() {
+        let exceeded = Cell::new(false);
+        let mut limited = Limited {
+            inner: Cursor::new(vec![b' '; 100]),
+            left: 10,
+            exceeded: &exceeded,
+        };
+        let mut out = Vec::new();
+        assert!(limited.read_to_end(&mut out).is_err());
+        assert!(exceeded.get());
+        let fine = Cell::new(false);
+        let mut limited = Limited {
+            inner: Cursor::new(vec![b' '; 10]),
+            left: 10,
+            exceeded: &fine,
+        };
+        assert_eq!(limited.read_to_end(&mut out).unwrap(), 10);
+        assert!(!fine.get());
     }
 }

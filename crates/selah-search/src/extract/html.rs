@@ -60,11 +60,13 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
         .collect();
     let encoding = Encoding::for_label(&label)?;
     // A page that claims UTF-16 in ASCII is not UTF-16 (the standard's rule).
-    Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-        UTF_8
-    } else {
-        encoding
-    })
+    Some(
+        if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+            UTF_8
+        } else {
+            encoding
+        },
+    )
 }
 
 struct Sink(RefCell<Walker>);
@@ -94,16 +96,46 @@ struct Walker {
 
 /// Elements whose content is never text for the reader.
 const DROPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "svg", "math", "iframe", "object",
-    "canvas", "select", "textarea", "button", "datalist", "audio", "video", "map",
+    "script", "style", "noscript", "template", "nav", "svg", "math", "iframe", "object", "canvas",
+    "select", "textarea", "button", "datalist", "audio", "video", "map",
 ];
 
 /// Elements that end a paragraph.
 const BLOCKS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
-    "dialog", "div", "dl", "fieldset", "figcaption", "figure", "footer", "form", "header",
-    "hgroup", "hr", "html", "legend", "main", "menu", "ol", "p", "pre", "section", "summary",
-    "table", "tbody", "tfoot", "thead", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "main",
+    "menu",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "tfoot",
+    "thead",
+    "ul",
 ];
 
 /// Elements that start a new line within the current block.
@@ -111,8 +143,8 @@ const LINES: &[&str] = &["br", "dt", "li", "tr", "option"];
 
 /// Elements with no end tag.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-    "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
 ];
 
 /// Elements whose end tag is optional: never taken as the root of a skipped region, since a
@@ -171,7 +203,8 @@ impl Walker {
         if name == "title" {
             self.in_title = start;
             if !start && self.title.is_none() {
-                self.title = Some(std::mem::take(&mut self.title_text)).filter(|t| !t.trim().is_empty());
+                self.title =
+                    Some(std::mem::take(&mut self.title_text)).filter(|t| !t.trim().is_empty());
             }
             return Self::raw_state(name, start);
         }
@@ -230,10 +263,10 @@ impl Walker {
                     self.out.end_inline();
                     self.cell_depth -= 1;
                 }
-                if name == "tr" {
-                    self.out.line();
-                } else {
+                if name == "table" {
                     self.out.paragraph();
+                } else {
+                    self.out.line();
                 }
             }
             "pre" | "listing" | "xmp" => {
@@ -301,20 +334,30 @@ mod tests {
     #[test]
     fn lists_tables_and_pre() {
         assert_eq!(
-            text("<ul><li>one<li>two <b>bold</b></ul><table><tr><th>A<th>B</tr><tr><td><p>1</p><p>x</p></td><td>2</td></tr></table><pre>a  b\n  c</pre>"),
+            text(
+                "<ul><li>one<li>two <b>bold</b></ul><table><tr><th>A<th>B</tr><tr><td><p>1</p><p>x</p></td><td>2</td></tr></table><pre>a  b\n  c</pre>"
+            ),
             "one\ntwo bold\n\nA | B\n1 x | 2\n\na  b\n  c\n"
         );
     }
 
     #[test]
     fn hidden_and_unclosed_skips() {
-        assert_eq!(text("<div hidden><div>x</div>y</div>z<li hidden>w"), "z\nw\n");
+        assert_eq!(
+            text("<div hidden><div>x</div>y</div>z<li hidden>w"),
+            "z\nw\n"
+        );
         assert_eq!(text("<p>a<script>never closed"), "a\n");
     }
 
     #[test]
     fn title_falls_back_to_h1() {
-        assert_eq!(extract_str("<h2>x</h2><h1> T </h1><h1>U</h1>").title.as_deref(), Some(" T "));
+        assert_eq!(
+            extract_str("<h2>x</h2><h1> T </h1><h1>U</h1>")
+                .title
+                .as_deref(),
+            Some(" T ")
+        );
         assert_eq!(extract_str("<p>no title</p>").title, None);
     }
 

@@ -4,6 +4,7 @@
 //! The title is the front matter's, else the first level-1 heading.
 
 use super::{ExtractError, Extracted, normalize::normalize, text};
+use crate::syntax::{Fences, fence_char, heading_level, heading_title};
 
 pub(crate) fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     let decoded = text::decode(bytes)?;
@@ -58,37 +59,19 @@ fn front_matter_title(line: &str, fence: &str) -> Option<String> {
     (!title.is_empty()).then(|| title.to_owned())
 }
 
-/// Whether `line` opens or closes a fenced code block, and with which character.
-pub(crate) fn fence_char(line: &str) -> Option<char> {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    let rest = &line[indent..];
-    if indent > 3 {
-        return None;
-    }
-    ['`', '~']
-        .into_iter()
-        .find(|&c| rest.chars().take_while(|&x| x == c).count() >= 3)
-}
-
 /// Rewrites setext headings as `#` lines. Only a single-line paragraph is taken as a setext
 /// heading, so a `---` under a longer paragraph stays what it most often is, a rule.
 fn atx_headings(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = String::with_capacity(text.len());
-    let mut fence: Option<char> = None;
+    let mut fences = Fences::default();
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
-        if let Some(c) = fence_char(line) {
-            fence = match fence {
-                None => Some(c),
-                Some(open) if open == c => None,
-                other => other,
-            };
-        }
+        fences.feed(line);
         let level = lines.get(i + 1).and_then(|next| setext_level(next));
         let single = i == 0 || lines[i - 1].is_empty();
-        if let Some(level) = level.filter(|_| fence.is_none() && single && is_plain(line)) {
+        if let Some(level) = level.filter(|_| !fences.inside() && single && is_plain(line)) {
             out.push_str(if level == 1 { "# " } else { "## " });
             out.push_str(line.trim());
             out.push('\n');
@@ -125,28 +108,15 @@ fn is_plain(line: &str) -> bool {
         && !t.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// The text of the first `# ` heading outside code fences.
+/// The text of the first level-1 heading outside code fences.
 fn first_h1(text: &str) -> Option<String> {
-    let mut fence: Option<char> = None;
-    for line in text.lines() {
-        if let Some(c) = fence_char(line) {
-            fence = match fence {
-                None => Some(c),
-                Some(open) if open == c => None,
-                other => other,
-            };
-            continue;
-        }
-        if fence.is_none()
-            && let Some(rest) = line.strip_prefix("# ")
-        {
-            let title = rest.trim().trim_end_matches('#').trim();
-            if !title.is_empty() {
-                return Some(title.to_owned());
-            }
-        }
-    }
-    None
+    let mut fences = Fences::default();
+    text.lines()
+        .filter(|line| !fences.feed(line) && !fences.inside())
+        .filter(|line| heading_level(line) == Some(1))
+        .map(heading_title)
+        .find(|title| !title.is_empty())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -155,11 +125,15 @@ mod tests {
 
     #[test]
     fn front_matter_title_and_body() {
-        let doc = extract(b"---\nlayout: post\ntitle: \"Hello: World\"\n---\n\n# Other\n\nBody.\n").unwrap();
+        let doc = extract(b"---\nlayout: post\ntitle: \"Hello: World\"\n---\n\n# Other\n\nBody.\n")
+            .unwrap();
         assert_eq!(doc.title.as_deref(), Some("Hello: World"));
         assert_eq!(doc.text, "# Other\n\nBody.\n");
         let toml = extract(b"+++\ntitle = 'T'\n+++\nx\n").unwrap();
-        assert_eq!((toml.title.as_deref(), toml.text.as_str()), (Some("T"), "x\n"));
+        assert_eq!(
+            (toml.title.as_deref(), toml.text.as_str()),
+            (Some("T"), "x\n")
+        );
     }
 
     #[test]
@@ -178,7 +152,10 @@ mod tests {
     #[test]
     fn setext_headings_become_atx() {
         let doc = extract(b"Title\n=====\n\nSub\n---\ntext\n\nline one\nline two\n---\n").unwrap();
-        assert_eq!(doc.text, "# Title\n\n## Sub\ntext\n\nline one\nline two\n---\n");
+        assert_eq!(
+            doc.text,
+            "# Title\n\n## Sub\ntext\n\nline one\nline two\n---\n"
+        );
         assert_eq!(doc.title.as_deref(), Some("Title"));
     }
 }

@@ -35,7 +35,13 @@ pub enum DocFormat {
 
 impl DocFormat {
     /// Every format, in the order of [`DocFormat::as_str`]'s documentation.
-    pub const ALL: [DocFormat; 5] = [Self::Text, Self::Markdown, Self::Html, Self::Pdf, Self::Docx];
+    pub const ALL: [DocFormat; 5] = [
+        Self::Text,
+        Self::Markdown,
+        Self::Html,
+        Self::Pdf,
+        Self::Docx,
+    ];
 
     /// The stable lowercase name: "text" | "markdown" | "html" | "pdf" | "docx".
     pub fn as_str(self) -> &'static str {

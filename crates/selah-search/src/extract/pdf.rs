@@ -9,7 +9,8 @@ use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 const NO_TEXT: &str = "the PDF has no text layer (scanned?); OCR is not supported";
-const ENCRYPTED: &str = "the PDF is encrypted with a password; remove the password and upload it again";
+const ENCRYPTED: &str =
+    "the PDF is encrypted with a password; remove the password and upload it again";
 const NOT_PDF: &str = "the file is not a PDF";
 
 pub(crate) fn extract(bytes: Vec<u8>) -> Result<Extracted, ExtractError> {
@@ -69,7 +70,9 @@ fn pages_text(doc: &pdf_extract::Document) -> Result<String, ExtractError> {
         device.out.paragraph();
     }
     if failed == pages.len() {
-        return Err(damaged(first_error.as_deref().unwrap_or("no page could be read")));
+        return Err(damaged(
+            first_error.as_deref().unwrap_or("no page could be read"),
+        ));
     }
     Ok(device.out.finish())
 }
@@ -87,7 +90,9 @@ fn title(doc: &pdf_extract::Document) -> Option<String> {
 /// agrees with Latin-1 for every letter that matters in a title.
 fn text_string(bytes: &[u8]) -> String {
     if let Some(utf16) = bytes.strip_prefix(&[0xfe, 0xff]) {
-        let units = utf16.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
+        let units = utf16
+            .chunks_exact(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]));
         char::decode_utf16(units)
             .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
             .collect()
@@ -190,9 +195,15 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_pdf() {
         let err = extract(b"hello, not a pdf".to_vec()).unwrap_err();
-        assert!(matches!(&err, ExtractError::Corrupt(m) if m == NOT_PDF), "{err:?}");
+        assert!(
+            matches!(&err, ExtractError::Corrupt(m) if m == NOT_PDF),
+            "{err:?}"
+        );
         let err = extract(b"%PDF-1.4\ngarbage".to_vec()).unwrap_err();
-        assert!(matches!(&err, ExtractError::Corrupt(m) if m.starts_with("the PDF is damaged")), "{err:?}");
+        assert!(
+            matches!(&err, ExtractError::Corrupt(m) if m.starts_with("the PDF is damaged")),
+            "{err:?}"
+        );
     }
 
     #[test]

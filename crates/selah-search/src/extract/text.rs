@@ -4,8 +4,8 @@
 //! text; anything else is refused rather than stored as mojibake.
 
 use super::{ExtractError, Extracted, normalize::normalize};
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use std::borrow::Cow;
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 pub(crate) fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     let text = decode(bytes)?;
@@ -119,20 +119,31 @@ mod tests {
             .chain("wörld".encode_utf16().flat_map(u16::to_be_bytes))
             .collect();
         assert_eq!(text(&be), "wörld\n");
-        let bare: Vec<u8> = "plain ascii text".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let bare: Vec<u8> = "plain ascii text"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         assert_eq!(text(&bare), "plain ascii text\n");
     }
 
     #[test]
     fn windows_1252_fallback() {
-        assert_eq!(text(b"caf\xe9 \x93quoted\x94 \x80 5"), "café “quoted” € 5\n");
+        assert_eq!(
+            text(b"caf\xe9 \x93quoted\x94 \x80 5"),
+            "café “quoted” € 5\n"
+        );
     }
 
     #[test]
     fn binary_is_refused() {
         let err = extract(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x02\x00>\x00").unwrap_err();
-        assert!(matches!(&err, ExtractError::Corrupt(m) if m == NOT_TEXT), "{err:?}");
-        let noise: Vec<u8> = (0..2048u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        assert!(
+            matches!(&err, ExtractError::Corrupt(m) if m == NOT_TEXT),
+            "{err:?}"
+        );
+        let noise: Vec<u8> = (0..2048u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         assert!(extract(&noise).is_err());
     }
 

@@ -142,7 +142,7 @@ impl BlockWriter {
             _ if at_start => {}
             Break::None => {}
             Break::Space => {
-                if !self.out.ends_with('\n') {
+                if !self.out.ends_with(['\n', ' ']) {
                     self.out.push(' ');
                 }
             }
