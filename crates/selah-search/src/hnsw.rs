@@ -276,7 +276,7 @@ impl Hnsw {
 
     /// Reads a graph written by [`Hnsw::write_to`], checking its checksum, version and that
     /// every link names one of its `nodes` nodes. Errors describe what was wrong.
-    pub fn read_from(r: &mut impl Read, nodes: usize) -> io::Result<Self> {
+    pub fn read_from(r: &mut (impl Read + ?Sized), nodes: usize) -> io::Result<Self> {
         let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
         let mut buf = Vec::new();
         r.read_to_end(&mut buf)?;
@@ -288,7 +288,7 @@ impl Hnsw {
             return Err(bad("checksum mismatch"));
         }
         let mut at = 8;
-        let mut u32_at = |at: &mut usize| -> io::Result<u32> {
+        let u32_at = |at: &mut usize| -> io::Result<u32> {
             let b = body.get(*at..*at + 4).ok_or_else(|| bad("truncated"))?;
             *at += 4;
             Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))

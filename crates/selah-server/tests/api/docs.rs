@@ -298,3 +298,47 @@ async fn an_edited_note_is_indexed_again() {
     assert_eq!(hits[0]["title"], "Garden notes");
     app.stop().await;
 }
+
+/// Changing the embedding model re-embeds every passage in the background; vector search works
+/// again with the new model, and the cleanup job then removes the old model's vectors.
+#[tokio::test]
+async fn a_new_embedding_model_re_embeds_in_the_background() {
+    let app = app_with_docs(Db::Sqlite, |_| {}).await;
+    let founder = app.founder().await;
+    let id = note(&founder, "Handbook", HANDBOOK).await;
+    settle(&founder, &id).await;
+    let (config, data_dir) = app.stop().await;
+
+    // The same weights under another name count as another model (the id names the directory).
+    let other = data_dir.path().join("models").join("minilm-copy");
+    std::fs::create_dir_all(&other).unwrap();
+    for f in ["config.json", "tokenizer.json", "model.safetensors", "sentence_bert_config.json"] {
+        std::os::unix::fs::symlink(embed_model().join(f), other.join(f)).unwrap();
+    }
+    let mut config = config;
+    config.docs.embedding_model = other.clone();
+    let app = TestApp::spawn_in(config, data_dir).await;
+    let founder = app.login("founder", FOUNDER_PASSWORD).await;
+    let start = Instant::now();
+    loop {
+        let hits = search(&founder, "what is the name of the keeper's pet?", "&mode=vector").await;
+        if hits.first().is_some_and(|h| h["document_id"] == id.as_str()) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "never re-embedded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let models = || async {
+        sqlx::query("SELECT DISTINCT model FROM passage_vectors")
+            .fetch_all(app.state.store.writer())
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(models().await, 2, "both models' vectors until the cleanup");
+    let r = founder.post("/api/v1/admin/cleanup", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(models().await, 1);
+    assert!(!search(&founder, "what is the name of the keeper's pet?", "&mode=vector").await.is_empty());
+    app.stop().await;
+}
