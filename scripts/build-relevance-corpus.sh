@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates Selah's retrieval relevance corpus, tests/relevance/corpus/, and its list of sources
-# and licences, tests/relevance/SOURCES.md, from the documentation installed on a Debian machine:
+# Regenerates Selah's retrieval relevance corpus, tests/relevance/corpus/, its list of sources and
+# licences, tests/relevance/SOURCES.md, and the copyright notices of those sources,
+# tests/relevance/NOTICES.md, from the documentation installed on a Debian machine:
 # man pages rendered to plain UTF-8 text, plus a fixed set of READMEs/FAQs from /usr/share/doc.
 #
 # Run by hand, once, by a developer (CI uses the committed files and never runs this). It is
@@ -423,6 +424,53 @@ os.write(3, str(orig).encode())
 ' "$1" "$MAX_BYTES"
 }
 
+# Appends to "$tmp.notices" the copyright and permission notices of one corpus file, as a record
+# "<file>\t<package>\t<notice text with \n escaped>": for a man page, the comment header of its
+# source plus any COPYRIGHT/LICENSE section of the full rendering (the corpus copy may be cut);
+# for another document, its paragraphs that mention copyright or a licence.
+# Arguments: corpus file name, package, kind (man|doc), source path, full rendered text file.
+collect_notice() {
+  python3 -c '
+import gzip, re, sys
+name, pkg, kind, src, full = sys.argv[1:6]
+text = open(full, encoding="utf-8", errors="replace").read()
+text = re.sub(r"[\x00-\x09\x0b-\x1f\x7f]", "", text.replace("\t", "        "))
+parts = []
+if kind == "man":
+    raw = open(src, "rb").read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    hdr = []
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        if re.match(r"^[.\x27]\\\"", line):
+            hdr.append(re.sub(r"^[.\x27]\\\" ?", "", line).rstrip())
+        elif line.strip() == "":
+            continue
+        else:
+            break
+    h = "\n".join(hdr).strip()
+    if re.search(r"copyright|licen[cs]e|permission|public domain|SPDX", h, re.I):
+        parts.append(h)
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if re.match(r"^(COPYRIGHT|LICEN[CS]E|COPYING)", lines[i]):
+            j = i + 1
+            while j < len(lines) and (lines[j] == "" or lines[j][0].isspace()):
+                j += 1
+            parts.append("\n".join(l.rstrip() for l in lines[i:j]).strip())
+            i = j
+        else:
+            i += 1
+else:
+    paras = re.split(r"\n[ \t]*\n", text)
+    hits = [p.strip("\n") for p in paras if re.search(r"copyright|licen[cs]e|SPDX", p, re.I)]
+    parts.extend(hits[:4])
+notice = "\n\n".join(p for p in parts if p) or "(no notice in the document itself)"
+sys.stdout.write(name + "\t" + pkg + "\t" + notice.replace("\\", "\\\\").replace("\n", "\\n") + "\n")
+' "$@" >>"$tmp.notices"
+}
+
 owner_package() {
   local f="$1" p
   p=$(dpkg -S "$f" 2>/dev/null | head -1 | cut -d: -f1) || true
@@ -436,7 +484,8 @@ mkdir -p "$CORPUS"
 find "$CORPUS" -maxdepth 1 -type f \( -name '*.txt' -o -name '*.md' \) -delete
 rows=()
 tmp=$(mktemp)
-trap 'rm -f "$tmp" "$tmp.size"' EXIT
+trap 'rm -f "$tmp" "$tmp.size" "$tmp.full" "$tmp.notices"' EXIT
+: >"$tmp.notices"
 
 add_row() {  # file source package licence original_bytes
   local f="$1" size note
@@ -467,7 +516,9 @@ while read -r sec page; do
     lic=$(package_licence "$pkg") || { log "no reviewed licence for package $pkg ($real)"; exit 1; }
   fi
   out="man$sec-$page.txt"
-  man --nh --nj -P cat -l "$real" 2>/dev/null | col -bx | clean_and_cut man >"$CORPUS/$out" 3>"$tmp.size"
+  man --nh --nj -P cat -l "$real" 2>/dev/null | col -bx >"$tmp.full"
+  clean_and_cut man <"$tmp.full" >"$CORPUS/$out" 3>"$tmp.size"
+  collect_notice "$out" "$pkg" man "$real" "$tmp.full"
   add_row "$out" "\`$real\` (man $sec $page)" "$pkg" "$lic" "$(cat "$tmp.size")"
 done <<<"$MAN_PAGES"
 
@@ -484,7 +535,9 @@ while IFS='|' read -r rel lic; do
     *.txt) kind=txt; out="doc-$dir-$name" ;;
     *) kind=txt; out="doc-$dir-$name.txt" ;;
   esac
-  zcat -f "$path" | clean_and_cut "$kind" >"$CORPUS/$out" 3>"$tmp.size"
+  zcat -f "$path" >"$tmp.full"
+  clean_and_cut "$kind" <"$tmp.full" >"$CORPUS/$out" 3>"$tmp.size"
+  collect_notice "$out" "$pkg" doc "$path" "$tmp.full"
   add_row "$out" "\`$path\`" "$pkg" "$lic" "$(cat "$tmp.size")"
 done <<<"$DOCS"
 
@@ -507,11 +560,90 @@ total=$(cat "$CORPUS"/* | wc -c)
   echo "MIT/ISC/Zlib-style, Apache-2.0, EPL/EDL, public domain, GFDL without invariant sections, and"
   echo "the man-pages project's own ones (Linux-man-pages-copyleft, VERBATIM_ONE_PARA: copies,"
   echo "modified or not, may be distributed provided the header is kept; PERMISSIVE_MISC, MISC:"
-  echo "BSD/MIT-style notices)."
+  echo "BSD/MIT-style notices). The copyright and permission notices themselves are collected in"
+  echo "\`NOTICES.md\`."
   echo
   echo "| File | Source | Debian package (version) | Licence | Notes |"
   echo "| --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
 } >"$OUT/SOURCES.md"
+
+# NOTICES.md: the notices, each distinct text once, with the files it belongs to.
+python3 -c '
+import sys
+records, order = {}, []
+for line in open(sys.argv[1], encoding="utf-8"):
+    name, pkg, notice = line.rstrip("\n").split("\t", 2)
+    notice = notice.replace("\\n", "\n").replace("\\\\", "\\")
+    if notice not in records:
+        records[notice] = []
+        order.append(notice)
+    records[notice].append((name, pkg))
+out = ["# Copyright and licence notices of the relevance corpus", "",
+       "Generated by `scripts/build-relevance-corpus.sh`; do not edit by hand. The corpus files are",
+       "renderings (and, where `SOURCES.md` says so, cut copies) of the sources named in `SOURCES.md`.",
+       "The notices below come from those sources: the comment header of each man page source, the",
+       "COPYRIGHT/LICENSE section of its full rendering, and the paragraphs of the other documents",
+       "that mention copyright or a licence. The complete copyright statement of each package is in",
+       "`/usr/share/doc/<package>/copyright` on Debian, and the common licence texts are in",
+       "`/usr/share/common-licenses/`.", ""]
+for notice in order:
+    files = records[notice]
+    pkgs = sorted({p for _, p in files})
+    out.append("## " + ", ".join("`%s`" % n for n, _ in files))
+    out.append("")
+    out.append("Package%s: %s (full statement: %s)." % ("s" if len(pkgs) > 1 else "", ", ".join(pkgs),
+               ", ".join("`/usr/share/doc/%s/copyright`" % p for p in pkgs)))
+    out.append("")
+    out.append("```")
+    out.append(notice.replace("```", "` ` `"))
+    out.append("```")
+    out.append("")
+import os, re
+out.append("# Package copyright summaries")
+out.append("")
+out.append("For each package above: the `Files: *` stanza of its machine-readable copyright file, or")
+out.append("the opening of a free-form one (at most 40 lines; the licence texts themselves are left out).")
+out.append("")
+for pkg in sorted({p for files in records.values() for _, p in files}):
+    path = "/usr/share/doc/%s/copyright" % pkg
+    try:
+        lines = open(path, encoding="utf-8", errors="replace").read().split("\n")
+    except OSError:
+        sys.exit("missing " + path)
+    if lines and lines[0].startswith("Format:"):
+        start = next((i for i, l in enumerate(lines) if l.strip() == "Files: *"), None)
+        if start is None:
+            start = next((i for i, l in enumerate(lines) if l.startswith("Files:")), 0)
+        end = start + 1
+        while end < len(lines) and lines[end].strip() != "":
+            end += 1
+        body = lines[start:end]
+        keep, in_lic = [], False
+        for l in body:                       # keep the licence name, not its text
+            if l.startswith("License:"):
+                in_lic = True
+                keep.append(l)
+            elif in_lic and l[:1] in (" ", "\t"):
+                continue
+            else:
+                in_lic = False
+                keep.append(l)
+        body = keep
+    else:
+        body = lines
+    body = [l.rstrip() for l in body[:40]]
+    while body and body[-1] == "":
+        body.pop()
+    out.append("## " + pkg)
+    out.append("")
+    out.append("From `%s`:" % path)
+    out.append("")
+    out.append("```")
+    out.extend(l.replace("```", "` ` `") for l in body)
+    out.append("```")
+    out.append("")
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(out))
+' "$tmp.notices" "$OUT/NOTICES.md"
 
 log "$count files, $total bytes in $CORPUS"
