@@ -128,10 +128,11 @@ impl Embedder {
         };
 
         let tok_path = dir.join("tokenizer.json");
-        let mut counter = Tokenizer::from_bytes(read(&tok_path)?).map_err(|e| EmbedError::Files {
-            path: tok_path.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut counter =
+            Tokenizer::from_bytes(read(&tok_path)?).map_err(|e| EmbedError::Files {
+                path: tok_path.clone(),
+                reason: e.to_string(),
+            })?;
         let mut tokenizer = counter.clone();
         counter
             .with_truncation(None)
@@ -233,7 +234,11 @@ impl Embedder {
             let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
             sum.broadcast_div(&count)?
         };
-        let norm = pooled.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        let norm = pooled
+            .sqr()?
+            .sum_keepdim(1)?
+            .sqrt()?
+            .clamp(1e-12, f64::MAX)?;
         Ok(pooled.broadcast_div(&norm)?.to_vec2::<f32>()?)
     }
 }

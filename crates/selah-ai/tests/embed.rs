@@ -29,7 +29,11 @@ fn vectors_are_unit_length_with_the_models_dimensions() {
     let e = embedder();
     assert_eq!(e.dimensions(), 384);
     assert_eq!(e.max_tokens(), 256);
-    assert!(e.model_id().starts_with("all-MiniLM-L6-v2@"), "{}", e.model_id());
+    assert!(
+        e.model_id().starts_with("all-MiniLM-L6-v2@"),
+        "{}",
+        e.model_id()
+    );
     let v = e.embed(&["The lighthouse keeper trims the wick."]).unwrap();
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].len(), 384);

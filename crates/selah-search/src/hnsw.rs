@@ -49,7 +49,9 @@ impl PartialOrd for Cand {
 
 impl Ord for Cand {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
+        self.0
+            .total_cmp(&other.0)
+            .then_with(|| other.1.cmp(&self.1))
     }
 }
 
@@ -121,8 +123,13 @@ impl Hnsw {
         }
         let mut eps = vec![ep];
         for l in (0..=level.min(self.max_level)).rev() {
-            let found = self.search_layer(q, &eps, self.params.ef_construction, l, data, dim, |_| true);
-            let cap = if l == 0 { self.params.m0 } else { self.params.m };
+            let found =
+                self.search_layer(q, &eps, self.params.ef_construction, l, data, dim, |_| true);
+            let cap = if l == 0 {
+                self.params.m0
+            } else {
+                self.params.m
+            };
             let chosen: Vec<u32> = found.iter().take(self.params.m).map(|c| c.1).collect();
             for &n in &chosen {
                 self.links[n as usize][l].push(node);
@@ -363,7 +370,9 @@ mod tests {
         for _ in 0..n {
             let v: Vec<f32> = (0..dim)
                 .map(|_| {
-                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    s = s
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
                 })
                 .collect();
@@ -373,7 +382,13 @@ mod tests {
         out
     }
 
-    fn exact(data: &[f32], dim: usize, q: &[f32], k: usize, accept: impl Fn(u32) -> bool) -> Vec<u32> {
+    fn exact(
+        data: &[f32],
+        dim: usize,
+        q: &[f32],
+        k: usize,
+        accept: impl Fn(u32) -> bool,
+    ) -> Vec<u32> {
         let mut all: Vec<(f32, u32)> = data
             .chunks_exact(dim)
             .enumerate()
@@ -396,7 +411,11 @@ mod tests {
         let mut hit = 0;
         for q in queries.chunks_exact(dim) {
             let want = exact(&data, dim, q, 10, |_| true);
-            let got: Vec<u32> = g.search(q, &data, dim, 10, 64, |_| true).iter().map(|x| x.0).collect();
+            let got: Vec<u32> = g
+                .search(q, &data, dim, 10, 64, |_| true)
+                .iter()
+                .map(|x| x.0)
+                .collect();
             hit += got.iter().filter(|x| want.contains(x)).count();
         }
         let recall = hit as f64 / 500.0;

@@ -14,8 +14,6 @@ use crate::hnsw::{Hnsw, HnswParams};
 
 /// Live vectors from which the approximate graph is built and used.
 pub const ANN_FROM: usize = 20_000;
-/// A search whose filter allows fewer vectors than this is answered exactly.
-const EXACT_ALLOWED: usize = 5_000;
 /// Candidates the graph search looks at per result (at least 64).
 const EF_PER_RESULT: usize = 4;
 
@@ -177,7 +175,8 @@ impl<M> VectorIndex<M> {
             if s.meta.is_some() {
                 self.pos.insert(s.id, self.slots.len() as u32);
                 self.slots.push(s);
-                self.data.extend_from_slice(&old_data[i * dim..(i + 1) * dim]);
+                self.data
+                    .extend_from_slice(&old_data[i * dim..(i + 1) * dim]);
             }
         }
         if self.pos.len() >= self.ann_from {
@@ -227,9 +226,9 @@ impl<M> VectorIndex<M> {
                 vectors.into_iter().map(|(id, v, m)| (id, (v, m))).collect();
             let live = order.iter().filter(|(_, alive)| *alive).count();
             let usable = live == by_id.len()
-                && order
-                    .iter()
-                    .all(|(id, alive)| !*alive || by_id.get(id).is_some_and(|(v, _)| v.len() == dim));
+                && order.iter().all(|(id, alive)| {
+                    !*alive || by_id.get(id).is_some_and(|(v, _)| v.len() == dim)
+                });
             if usable && let Ok(g) = Hnsw::read_from(r, order.len()) {
                 for (id, alive) in order {
                     let (v, meta) = match (alive, by_id.remove(&id)) {
@@ -302,7 +301,9 @@ impl<M> VectorIndex<M> {
         let allowed = |i: usize| self.slots[i].meta.as_ref().is_some_and(&filter);
         if let Some(g) = &self.graph {
             let n_allowed = (0..self.slots.len()).filter(|&i| allowed(i)).count();
-            if n_allowed >= EXACT_ALLOWED {
+            // A filter that lets few vectors through is answered exactly: scanning them is cheap,
+            // and a graph walk would have to look far to find k of them.
+            if n_allowed >= self.ann_from / 4 {
                 // Fewer allowed vectors need a wider look to find k of them.
                 let widen = (self.pos.len() / n_allowed.max(1)).clamp(1, 8);
                 let ef = (k * EF_PER_RESULT).max(64) * widen;
@@ -318,7 +319,12 @@ impl<M> VectorIndex<M> {
     }
 
     /// Exact search over the slots `allowed` accepts.
-    pub fn exact(&self, query: &[f32], k: usize, allowed: impl Fn(usize) -> bool) -> Vec<(i64, f32)> {
+    pub fn exact(
+        &self,
+        query: &[f32],
+        k: usize,
+        allowed: impl Fn(usize) -> bool,
+    ) -> Vec<(i64, f32)> {
         let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
         for (i, v) in self.data.chunks_exact(self.dim).enumerate() {
             if !allowed(i) {
@@ -338,8 +344,15 @@ impl<M> VectorIndex<M> {
     }
 
     /// Exact search with a filter on metadata (what the graph is measured against).
-    pub fn search_exact(&self, query: &[f32], k: usize, filter: impl Fn(&M) -> bool) -> Vec<(i64, f32)> {
-        self.exact(query, k, |i| self.slots[i].meta.as_ref().is_some_and(&filter))
+    pub fn search_exact(
+        &self,
+        query: &[f32],
+        k: usize,
+        filter: impl Fn(&M) -> bool,
+    ) -> Vec<(i64, f32)> {
+        self.exact(query, k, |i| {
+            self.slots[i].meta.as_ref().is_some_and(&filter)
+        })
     }
 }
 
@@ -359,7 +372,9 @@ mod tests {
             .map(|_| {
                 let v: Vec<f32> = (0..dim)
                     .map(|_| {
-                        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        s = s
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
                         ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
                     })
                     .collect();
@@ -404,7 +419,13 @@ mod tests {
         assert!(!ids(&idx.search(&[1.0, 0.0], 10, |_| true).0).contains(&0));
         idx.insert(3, &[1.0, 0.0], ());
         assert_eq!(idx.len(), 8);
-        assert_eq!(ids(&idx.search(&[1.0, 0.0], 10, |_| true).0).iter().filter(|i| **i == 3).count(), 1);
+        assert_eq!(
+            ids(&idx.search(&[1.0, 0.0], 10, |_| true).0)
+                .iter()
+                .filter(|i| **i == 3)
+                .count(),
+            1
+        );
         idx.compact();
         assert_eq!(idx.len(), 8);
         assert_eq!(idx.search(&[1.0, 0.0], 1, |_| true).0[0].0, 3);
@@ -413,11 +434,11 @@ mod tests {
     #[test]
     fn the_graph_answers_large_searches_with_high_recall_and_small_ones_exactly() {
         let dim = 24;
-        let vs = random(4000, dim, 11);
-        let mut idx = VectorIndex::with_threshold(dim, 1000);
+        let vs = random(6000, dim, 11);
+        let mut idx = VectorIndex::with_threshold(dim, 2000);
         for (i, v) in vs.iter().enumerate() {
-            // Two owners: 0 sees 3/4 of the vectors, 1 sees 1/4.
-            idx.insert(i as i64, v, u8::from(i % 4 == 0));
+            // Two owners: 0 has 95% of the vectors, 1 has 5% (few enough to scan).
+            idx.insert(i as i64, v, u8::from(i % 20 == 0));
         }
         assert!(idx.has_graph());
         let queries = random(40, dim, 5);
@@ -426,9 +447,12 @@ mod tests {
             let (got, path) = idx.search(q, 10, |m| *m == 0);
             assert_eq!(path, SearchPath::Approximate);
             let want = idx.search_exact(q, 10, |m| *m == 0);
-            found += ids(&got).iter().filter(|id| ids(&want).contains(id)).count();
-            assert!(got.iter().all(|(id, _)| id % 4 != 0), "filter ignored");
-            // Owner 1's 1000 vectors are few enough to scan.
+            found += ids(&got)
+                .iter()
+                .filter(|id| ids(&want).contains(id))
+                .count();
+            assert!(got.iter().all(|(id, _)| id % 20 != 0), "filter ignored");
+            // Owner 1's 300 vectors are few enough to scan.
             let (mine, path) = idx.search(q, 10, |m| *m == 1);
             assert_eq!(path, SearchPath::Exact);
             assert_eq!(mine, idx.search_exact(q, 10, |m| *m == 1));
@@ -458,7 +482,10 @@ mod tests {
         assert!(used);
         assert_eq!(back.len(), 299);
         let q = &vs[42];
-        assert_eq!(ids(&back.search(q, 5, |_| true).0), ids(&idx.search(q, 5, |_| true).0));
+        assert_eq!(
+            ids(&back.search(q, 5, |_| true).0),
+            ids(&idx.search(q, 5, |_| true).0)
+        );
         // One vector more in the store than in the file: rebuilt, and nothing is lost.
         let mut more = live.clone();
         more.push((1000, vs[0].clone(), ()));

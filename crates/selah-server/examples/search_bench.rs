@@ -45,7 +45,9 @@ fn noisy(v: &[f32], seed: &mut u64, amount: f32) -> Vec<f32> {
     let mut out: Vec<f32> = v
         .iter()
         .map(|x| {
-            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             x + amount * (((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5)
         })
         .collect();
@@ -57,7 +59,10 @@ fn noisy(v: &[f32], seed: &mut u64, amount: f32) -> Vec<f32> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    anyhow::ensure!(args.len() >= 4, "usage: search_bench CORPUS QUESTIONS MODEL OUT [TARGET]");
+    anyhow::ensure!(
+        args.len() >= 4,
+        "usage: search_bench CORPUS QUESTIONS MODEL OUT [TARGET]"
+    );
     let (corpus, questions, model, out) = (
         PathBuf::from(&args[0]),
         PathBuf::from(&args[1]),
@@ -69,7 +74,9 @@ async fn main() -> anyhow::Result<()> {
     let embedder = Embedder::load(&model)?;
 
     // 1. Extract, chunk, embed.
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
     files.sort();
     let mut contents = Vec::new();
     let mut passages = Vec::new();
@@ -109,8 +116,11 @@ async fn main() -> anyhow::Result<()> {
         vectors.extend(embedder.embed(&refs)?);
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{}", json!({"part": "embed", "passages": vectors.len(), "documents": files.len(),
-        "seconds": secs, "passages_per_s": vectors.len() as f64 / secs}));
+    println!(
+        "{}",
+        json!({"part": "embed", "passages": vectors.len(), "documents": files.len(),
+        "seconds": secs, "passages_per_s": vectors.len() as f64 / secs})
+    );
 
     let mut jsonl = std::io::BufWriter::new(std::fs::File::create(out.join("passages.jsonl"))?);
     for i in &inputs {
@@ -144,7 +154,11 @@ async fn main() -> anyhow::Result<()> {
     let mut origin = Vec::with_capacity(target);
     for i in 0..target {
         let src = i % vectors.len();
-        let v = if i < vectors.len() { vectors[src].clone() } else { noisy(&vectors[src], &mut seed, 0.02) };
+        let v = if i < vectors.len() {
+            vectors[src].clone()
+        } else {
+            noisy(&vectors[src], &mut seed, 0.02)
+        };
         all.push((i as i64 + 1, v, ()));
         origin.push(src);
     }
@@ -160,24 +174,42 @@ async fn main() -> anyhow::Result<()> {
             let t = Instant::now();
             let want = idx.search_exact(q, 10, |_| true);
             exact_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            found += got.iter().filter(|g| want.iter().any(|w| w.0 == g.0)).count();
+            found += got
+                .iter()
+                .filter(|g| want.iter().any(|w| w.0 == g.0))
+                .count();
         }
     }
     ann_ms.sort_by(f64::total_cmp);
     exact_ms.sort_by(f64::total_cmp);
-    println!("{}", json!({"part": "index", "vectors": idx.len(), "graph": idx.has_graph(),
+    println!(
+        "{}",
+        json!({"part": "index", "vectors": idx.len(), "graph": idx.has_graph(),
         "graph_build_s": build,
         "ann_recall_at_10": found as f64 / (5 * qvecs.len() * 10) as f64,
         "ann_p50_ms": percentile(&ann_ms, 0.5), "ann_p99_ms": percentile(&ann_ms, 0.99),
-        "exact_p50_ms": percentile(&exact_ms, 0.5), "exact_p99_ms": percentile(&exact_ms, 0.99)}));
+        "exact_p50_ms": percentile(&exact_ms, 0.5), "exact_p99_ms": percentile(&exact_ms, 0.99)})
+    );
 
     // 3. A data directory with TARGET passages for the HTTP run.
     let data = out.join("data");
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;
     let start = Instant::now();
-    fill_store(&data, &contents, &passages, &vectors, target, &mut seed, embedder.model_id()).await?;
-    println!("{}", json!({"part": "store", "passages": target, "seconds": start.elapsed().as_secs_f64()}));
+    fill_store(
+        &data,
+        &contents,
+        &passages,
+        &vectors,
+        target,
+        &mut seed,
+        embedder.model_id(),
+    )
+    .await?;
+    println!(
+        "{}",
+        json!({"part": "store", "passages": target, "seconds": start.elapsed().as_secs_f64()})
+    );
     Ok(())
 }
 
@@ -197,7 +229,9 @@ async fn fill_store(
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let user = store.create_user("bench", &hash, Role::Founder).await?;
-    let scope = selah_store::Scope::Personal { user_id: user.id.clone() };
+    let scope = selah_store::Scope::Personal {
+        user_id: user.id.clone(),
+    };
     let mut written = 0usize;
     let mut copy = 0usize;
     while written < target {
@@ -206,18 +240,23 @@ async fn fill_store(
                 break;
             }
             let doc = store
-                .create_document(&scope, &NewDocument {
-                    title: &format!("{name} (copy {copy})"),
-                    kind: "file",
-                    file_name: Some(name),
-                    format: "text",
-                    size_bytes: content.len() as i64,
-                    sha256: "bench",
-                    body: None,
-                })
+                .create_document(
+                    &scope,
+                    &NewDocument {
+                        title: &format!("{name} (copy {copy})"),
+                        kind: "file",
+                        file_name: Some(name),
+                        format: "text",
+                        size_bytes: content.len() as i64,
+                        sha256: "bench",
+                        body: None,
+                    },
+                )
                 .await?
                 .expect("personal scope");
-            store.start_indexing(&doc.id, doc.generation, content).await?;
+            store
+                .start_indexing(&doc.id, doc.generation, content)
+                .await?;
             let mine: Vec<(usize, &Passage)> = passages
                 .iter()
                 .enumerate()
@@ -238,12 +277,18 @@ async fn fill_store(
             store
                 .put_document_passages(&doc.id, doc.generation, &user.id, None, &rows)
                 .await?;
-            let pending = store.unembedded_passages(&doc.id, doc.generation, model, i64::MAX).await?;
+            let pending = store
+                .unembedded_passages(&doc.id, doc.generation, model, i64::MAX)
+                .await?;
             let vecs: Vec<(i64, Vec<f32>)> = pending
                 .iter()
                 .zip(&mine)
                 .map(|(u, (i, _))| {
-                    let v = if copy == 0 { vectors[*i].clone() } else { noisy(&vectors[*i], seed, 0.02) };
+                    let v = if copy == 0 {
+                        vectors[*i].clone()
+                    } else {
+                        noisy(&vectors[*i], seed, 0.02)
+                    };
                     (u.id, v)
                 })
                 .collect();

@@ -296,28 +296,40 @@ impl Store {
         Ok((r.try_get("total")?, r.try_get("done")?))
     }
 
-    /// Every searchable vector from `model`, with its passage's scope, for building the
-    /// in-memory index.
-    pub async fn all_vectors(&self, model: &str) -> Result<Vec<StoredVector>> {
+    /// Vectors from `model` whose passage matches `filter` (SQL on alias `p`, no parameters)
+    /// and, when given, belongs to `document_id`.
+    async fn vectors_where(
+        &self,
+        model: &str,
+        document_id: Option<&str>,
+        filter: &str,
+    ) -> Result<Vec<StoredVector>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{VECTOR_SELECT} WHERE v.model = $1 AND p.searchable = 1"
-        )))
-        .bind(model)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().filter_map(|r| stored_vector(r).transpose()).collect()
-    }
-
-    /// Vectors of one document's passages (after it becomes ready).
-    pub async fn document_vectors(&self, document_id: &str, model: &str) -> Result<Vec<StoredVector>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{VECTOR_SELECT} WHERE v.model = $1 AND p.document_id = $2"
+            "{VECTOR_SELECT} WHERE v.model = $1 AND ($2 IS NULL OR p.document_id = $2) AND {filter}"
         )))
         .bind(model)
         .bind(document_id)
         .fetch_all(self.reader())
         .await?;
-        rows.iter().filter_map(|r| stored_vector(r).transpose()).collect()
+        rows.iter()
+            .filter_map(|r| stored_vector(r).transpose())
+            .collect()
+    }
+
+    /// Every searchable vector from `model`, with its passage's scope, for building the
+    /// in-memory index.
+    pub async fn all_vectors(&self, model: &str) -> Result<Vec<StoredVector>> {
+        self.vectors_where(model, None, "p.searchable = 1").await
+    }
+
+    /// Vectors of one document's passages (after it becomes ready).
+    pub async fn document_vectors(
+        &self,
+        document_id: &str,
+        model: &str,
+    ) -> Result<Vec<StoredVector>> {
+        self.vectors_where(model, Some(document_id), "p.searchable = 1")
+            .await
     }
 
     /// Searchable vectors of the given passages.
@@ -326,14 +338,8 @@ impl Store {
             return Ok(Vec::new());
         }
         // Ids are integers from our own store, never user text.
-        let list = id_list(ids);
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{VECTOR_SELECT} WHERE v.model = $1 AND p.searchable = 1 AND p.id IN ({list})"
-        )))
-        .bind(model)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().filter_map(|r| stored_vector(r).transpose()).collect()
+        let filter = format!("p.searchable = 1 AND p.id IN ({})", id_list(ids));
+        self.vectors_where(model, None, &filter).await
     }
 
     /// Full-text search over searchable passages in the scope: ids with scores, best first.
@@ -461,7 +467,11 @@ impl Store {
 
     /// Ready documents' passages without a vector from `model` (after a model change), at most
     /// `limit`, for the background re-embedding.
-    pub async fn passages_missing_vectors(&self, model: &str, limit: i64) -> Result<Vec<Unembedded>> {
+    pub async fn passages_missing_vectors(
+        &self,
+        model: &str,
+        limit: i64,
+    ) -> Result<Vec<Unembedded>> {
         let rows = sqlx::query(
             "SELECT p.id, p.heading, p.text FROM passages p WHERE p.searchable = 1 AND NOT EXISTS \
                (SELECT 1 FROM passage_vectors v WHERE v.passage_id = p.id AND v.model = $1) \

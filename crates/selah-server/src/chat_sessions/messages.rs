@@ -78,6 +78,11 @@ pub struct MessageView {
     pub created_at: i64,
     /// Last changed, ms since the epoch.
     pub updated_at: i64,
+    /// Replies: the passages of the user's documents the reply was given, as the `done`
+    /// event listed them; absent when there were none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<selah_ai::context::Citation>>)]
+    pub citations: Option<serde_json::Value>,
 }
 
 impl From<StoredMessage> for MessageView {
@@ -92,6 +97,7 @@ impl From<StoredMessage> for MessageView {
             status: m.status,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            citations: m.citations,
         }
     }
 }

@@ -6,8 +6,8 @@
 use std::future::Future;
 
 use selah_ai::context::{
-    self, BuiltContext, ContextRequest, HistoryMessage, RetrievalScope, Retriever,
-    Summary, Tokenizer,
+    self, BuiltContext, ContextRequest, HistoryMessage, RetrievalScope, Retriever, Summary,
+    Tokenizer,
 };
 use selah_ai::{AiError, ChatMessage, ChatRole, GenEvent, ModelId, Runtime, SamplingParams};
 use selah_core::ErrorCode;

@@ -126,7 +126,10 @@ async fn index_document(
     let opts = ChunkOptions {
         target_tokens: lib.passage_tokens,
         // Room for the two special tokens and the heading line the passage is embedded with.
-        max_tokens: embedder.max_tokens().saturating_sub(26).max(lib.passage_tokens),
+        max_tokens: embedder
+            .max_tokens()
+            .saturating_sub(26)
+            .max(lib.passage_tokens),
         overlap_tokens: lib.overlap_tokens,
     };
     let e = embedder.clone();
@@ -207,10 +210,7 @@ async fn embed(
 }
 
 /// The document's text, or the reason it has none that the user can read.
-async fn extract(
-    lib: &Library,
-    doc: &PendingDocument,
-) -> anyhow::Result<Result<String, String>> {
+async fn extract(lib: &Library, doc: &PendingDocument) -> anyhow::Result<Result<String, String>> {
     if doc.kind == "note" {
         return Ok(Ok(doc.body.clone().unwrap_or_default()));
     }

@@ -60,7 +60,8 @@ impl Library {
     /// A library over the store; nothing is loaded until [`Library::embedder`] is first awaited.
     pub fn new(store: Store, config: &selah_core::Config, data_dir: PathBuf) -> Self {
         let model_dir = if config.docs.embedding_model.as_os_str().is_empty() {
-            selah_ai::registry::models_dir(&config.ai.models_dir, &data_dir).join("all-MiniLM-L6-v2")
+            selah_ai::registry::models_dir(&config.ai.models_dir, &data_dir)
+                .join("all-MiniLM-L6-v2")
         } else {
             config.docs.embedding_model.clone()
         };
@@ -136,7 +137,13 @@ impl Library {
     fn graph_path(&self, model: &str) -> PathBuf {
         let name: String = model
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.data_dir.join("index").join(format!("{name}.graph"))
     }
@@ -166,7 +173,11 @@ impl Library {
         let started = Instant::now();
         let built = tokio::task::spawn_blocking(move || {
             let mut file = std::fs::File::open(&path).ok();
-            VectorIndex::load_graph(dim, vectors, file.as_mut().map(|f| f as &mut dyn std::io::Read))
+            VectorIndex::load_graph(
+                dim,
+                vectors,
+                file.as_mut().map(|f| f as &mut dyn std::io::Read),
+            )
         })
         .await;
         let Ok((idx, reused)) = built else {
@@ -177,8 +188,13 @@ impl Library {
         *self.index.write().expect("index lock") = idx;
         self.index_loaded.store(true, Ordering::Release);
         self.graph_dirty.store(graph && !reused, Ordering::Release);
-        tracing::info!(vectors = n, graph, reused_saved_graph = reused,
-            ms = started.elapsed().as_millis() as u64, "vector index loaded from the store");
+        tracing::info!(
+            vectors = n,
+            graph,
+            reused_saved_graph = reused,
+            ms = started.elapsed().as_millis() as u64,
+            "vector index loaded from the store"
+        );
         Ok(())
     }
 

@@ -36,7 +36,10 @@ impl Retriever for LibraryRetriever {
             };
             // A question longer than a search query is cut to its start: it still says what
             // the user asks about.
-            let query: String = query.chars().take(super::search_route::MAX_QUERY_CHARS).collect();
+            let query: String = query
+                .chars()
+                .take(super::search_route::MAX_QUERY_CHARS)
+                .collect();
             let req = SearchRequest {
                 scope: SearchScope::One(scope),
                 query: &query,

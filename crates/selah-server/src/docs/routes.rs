@@ -4,8 +4,8 @@
 //! `docs.write`. Uploads and deletions are audited (ids and sizes, never names or text).
 
 use axum::extract::{FromRequest, Multipart, Request, State};
-use selah_core::ErrorCode;
 use axum::http::{StatusCode, header};
+use selah_core::ErrorCode;
 use selah_store::documents::{Document, NewDocument};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -162,7 +162,12 @@ async fn read_note(req: Request, ctype: &str) -> ApiResult<NewNote> {
     })
 }
 
-async fn audit_created(state: &AppState, auth: &Require<perm::DocsWrite>, d: &Document, client: &ClientInfo) {
+async fn audit_created(
+    state: &AppState,
+    auth: &Require<perm::DocsWrite>,
+    d: &Document,
+    client: &ClientInfo,
+) {
     state
         .audit
         .record(
@@ -209,7 +214,8 @@ async fn create_document(
         let form = Multipart::from_request(req, &state)
             .await
             .map_err(|e| ApiError::bad_request(e.body_text()))?;
-        let got = upload::receive(form, &lib.files_dir(), state.config.docs.max_upload_bytes).await?;
+        let got =
+            upload::receive(form, &lib.files_dir(), state.config.docs.max_upload_bytes).await?;
         let title = got.title.clone().unwrap_or_default();
         let doc = state
             .store
@@ -279,7 +285,9 @@ async fn list_documents(
 ) -> ApiResult<axum::Json<Vec<DocumentView>>> {
     let limit = p.limit.unwrap_or(1000);
     if !(1..=MAX_LIST).contains(&limit) {
-        return Err(ApiError::validation(format!("limit must be 1 to {MAX_LIST}")));
+        return Err(ApiError::validation(format!(
+            "limit must be 1 to {MAX_LIST}"
+        )));
     }
     let docs = state.store.list_documents(&auth.scope, limit).await?;
     Ok(axum::Json(docs.into_iter().map(Into::into).collect()))
@@ -411,7 +419,9 @@ async fn delete_document(
     match tokio::fs::remove_file(state.docs.file_path(&id)).await {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!(document = %id, error = %e, "could not remove a deleted document's file"),
+        Err(e) => {
+            tracing::warn!(document = %id, error = %e, "could not remove a deleted document's file")
+        }
     }
     state
         .audit

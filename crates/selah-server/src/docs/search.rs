@@ -78,7 +78,10 @@ pub struct SearchRequest<'a> {
 }
 
 /// The team ids whose passages a scope may see (None: personal passages only).
-async fn visible_teams(lib: &Library, scope: &SearchScope) -> anyhow::Result<Option<HashSet<String>>> {
+async fn visible_teams(
+    lib: &Library,
+    scope: &SearchScope,
+) -> anyhow::Result<Option<HashSet<String>>> {
     Ok(match scope {
         SearchScope::One(Scope::Personal { .. }) => None,
         SearchScope::One(Scope::Team { team_id, .. }) => Some(HashSet::from([team_id.clone()])),

@@ -83,6 +83,8 @@ async fn search_passages(
         document_id: p.doc.as_deref(),
         mode: p.mode.unwrap_or_default(),
     };
-    let hits = search(&state.docs, &req).await.map_err(ApiError::internal)?;
+    let hits = search(&state.docs, &req)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(axum::Json(hits))
 }

@@ -58,7 +58,10 @@ impl Drop for TempFile {
 fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         ErrorCode::PayloadTooLarge,
-        format!("the file is larger than the {} MB limit", limit / (1024 * 1024)),
+        format!(
+            "the file is larger than the {} MB limit",
+            limit / (1024 * 1024)
+        ),
     )
 }
 
@@ -66,7 +69,10 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> A
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         too_large(limit)
     } else {
-        ApiError::bad_request(format!("the upload is not valid multipart: {}", e.body_text()))
+        ApiError::bad_request(format!(
+            "the upload is not valid multipart: {}",
+            e.body_text()
+        ))
     }
 }
 

@@ -340,7 +340,12 @@ mod tests {
 /// Documents by ingestion state, passages embedded since start, vectors in the index.
 async fn render_documents(state: &AppState, out: &mut String) {
     if let Ok(counts) = state.store.document_state_counts().await {
-        header(out, "selah_documents", "gauge", "Documents by ingestion state.");
+        header(
+            out,
+            "selah_documents",
+            "gauge",
+            "Documents by ingestion state.",
+        );
         for (s, n) in counts {
             let _ = writeln!(out, "selah_documents{{state=\"{}\"}} {n}", s.as_str());
         }

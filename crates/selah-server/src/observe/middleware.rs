@@ -51,7 +51,9 @@ pub fn apply(router: Router, state: AppState) -> Router {
     let max_body = usize::try_from(state.config.http.max_body_bytes).unwrap_or(usize::MAX);
     // The hard cap on any body is the upload limit; every other route keeps `max_body` through
     // `DefaultBodyLimit` (which the extractors enforce) and the declared-length check.
-    let hard_cap = usize::try_from(upload_body_limit(&state)).unwrap_or(usize::MAX).max(max_body);
+    let hard_cap = usize::try_from(upload_body_limit(&state))
+        .unwrap_or(usize::MAX)
+        .max(max_body);
     // Both fallbacks must be set before the layers so that the layers wrap them too.
     let mut router = router
         .fallback(unknown_route)
@@ -242,7 +244,9 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
 /// Refuses a body whose declared `Content-Length` is over the limit before anything reads it
 /// (the inner `RequestBodyLimitLayer` would answer in plain text; ours is the API's JSON).
 async fn declared_body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = if req.uri().path() == crate::docs::UPLOAD_PATH && req.method() == axum::http::Method::POST {
+    let limit = if req.uri().path() == crate::docs::UPLOAD_PATH
+        && req.method() == axum::http::Method::POST
+    {
         upload_body_limit(&state)
     } else {
         state.config.http.max_body_bytes

@@ -121,7 +121,11 @@ async fn upload_search_and_cite(db: Db) {
     .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let events = SseReader::new(resp).rest().await;
-    let done = &events.iter().find(|e| e.event == "done").expect("done").data;
+    let done = &events
+        .iter()
+        .find(|e| e.event == "done")
+        .expect("done")
+        .data;
     assert!(done["context"]["passages"].as_u64().unwrap() >= 1, "{done}");
     let cites = done["citations"].as_array().unwrap();
     assert!(!cites.is_empty(), "{done}");
@@ -192,7 +196,10 @@ async fn states_progress_and_failure() {
         assert!(start.elapsed() < Duration::from_secs(300), "too slow");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(saw_progress, "never saw indexing with progress between 1 and 99");
+    assert!(
+        saw_progress,
+        "never saw indexing with progress between 1 and 99"
+    );
     assert!(served_meanwhile > 0);
     assert_eq!(metric(&app, "selah_documents{state=\"ready\"}").await, 1.0);
     assert!(metric(&app, "selah_docs_passages_embedded_total").await >= 10.0);
@@ -214,7 +221,12 @@ async fn delete_leaves_nothing(db: Db) {
     let founder = app.founder().await;
     let id = note(&founder, "Handbook", HANDBOOK).await;
     assert_eq!(settle(&founder, &id).await["state"], "ready");
-    let keep = note(&founder, "Other", "Bees make honey from the nectar of clover.").await;
+    let keep = note(
+        &founder,
+        "Other",
+        "Bees make honey from the nectar of clover.",
+    )
+    .await;
     settle(&founder, &keep).await;
     let passages = "SELECT COUNT(*) FROM passages WHERE document_id = $1";
     let vectors = "SELECT COUNT(*) FROM passage_vectors v WHERE v.passage_id IN \
@@ -224,20 +236,42 @@ async fn delete_leaves_nothing(db: Db) {
     assert_eq!(row_count(&app, vectors, &id).await, n);
     let indexed = metric(&app, "selah_docs_index_vectors").await;
 
-    assert_eq!(founder.delete(&format!("{DOCS}/{id}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        founder.delete(&format!("{DOCS}/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(row_count(&app, passages, &id).await, 0);
     assert_eq!(
-        row_count(&app, "SELECT COUNT(*) FROM passage_vectors WHERE model <> $1", "").await,
-        row_count(&app, "SELECT COUNT(*) FROM passages WHERE document_id IS NOT NULL AND document_id <> $1", "").await,
+        row_count(
+            &app,
+            "SELECT COUNT(*) FROM passage_vectors WHERE model <> $1",
+            ""
+        )
+        .await,
+        row_count(
+            &app,
+            "SELECT COUNT(*) FROM passages WHERE document_id IS NOT NULL AND document_id <> $1",
+            ""
+        )
+        .await,
         "every remaining vector belongs to a remaining passage"
     );
-    assert_eq!(metric(&app, "selah_docs_index_vectors").await, indexed - n as f64);
+    assert_eq!(
+        metric(&app, "selah_docs_index_vectors").await,
+        indexed - n as f64
+    );
     assert!(!app.data_dir.path().join("documents").join(&id).exists());
     for h in search(&founder, "lighthouse keeper cat paraffin", "").await {
         assert_ne!(h["document_id"], id.as_str(), "{h}");
     }
-    assert_eq!(founder.get(&format!("{DOCS}/{id}")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(founder.delete(&format!("{DOCS}/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        founder.get(&format!("{DOCS}/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        founder.delete(&format!("{DOCS}/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // An orphan left by anything that bypassed the deletion is found and removed by the job.
     sqlx::query(
@@ -278,9 +312,18 @@ async fn deletion_leaves_no_orphan_on_postgres() {
 async fn an_edited_note_is_indexed_again() {
     let app = app_with_docs(Db::Sqlite, |_| {}).await;
     let founder = app.founder().await;
-    let id = note(&founder, "Garden", "The roses by the gate are pruned in March.").await;
+    let id = note(
+        &founder,
+        "Garden",
+        "The roses by the gate are pruned in March.",
+    )
+    .await;
     settle(&founder, &id).await;
-    assert!(!search(&founder, "roses pruned", "&mode=fulltext").await.is_empty());
+    assert!(
+        !search(&founder, "roses pruned", "&mode=fulltext")
+            .await
+            .is_empty()
+    );
     let r = founder
         .patch(
             &format!("{DOCS}/{id}"),
@@ -292,7 +335,11 @@ async fn an_edited_note_is_indexed_again() {
     let d = settle(&founder, &id).await;
     assert_eq!(d["state"], "ready");
     assert_eq!(d["content"], "The apple trees are grafted in April.");
-    assert!(search(&founder, "roses pruned", "&mode=fulltext").await.is_empty());
+    assert!(
+        search(&founder, "roses pruned", "&mode=fulltext")
+            .await
+            .is_empty()
+    );
     let hits = search(&founder, "apple trees grafted", "").await;
     assert_eq!(hits[0]["document_id"], id.as_str());
     assert_eq!(hits[0]["title"], "Garden notes");
@@ -312,7 +359,12 @@ async fn a_new_embedding_model_re_embeds_in_the_background() {
     // The same weights under another name count as another model (the id names the directory).
     let other = data_dir.path().join("models").join("minilm-copy");
     std::fs::create_dir_all(&other).unwrap();
-    for f in ["config.json", "tokenizer.json", "model.safetensors", "sentence_bert_config.json"] {
+    for f in [
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "sentence_bert_config.json",
+    ] {
         std::os::unix::fs::symlink(embed_model().join(f), other.join(f)).unwrap();
     }
     let mut config = config;
@@ -321,11 +373,22 @@ async fn a_new_embedding_model_re_embeds_in_the_background() {
     let founder = app.login("founder", FOUNDER_PASSWORD).await;
     let start = Instant::now();
     loop {
-        let hits = search(&founder, "what is the name of the keeper's pet?", "&mode=vector").await;
-        if hits.first().is_some_and(|h| h["document_id"] == id.as_str()) {
+        let hits = search(
+            &founder,
+            "what is the name of the keeper's pet?",
+            "&mode=vector",
+        )
+        .await;
+        if hits
+            .first()
+            .is_some_and(|h| h["document_id"] == id.as_str())
+        {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "never re-embedded");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "never re-embedded"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let models = || async {
@@ -339,6 +402,14 @@ async fn a_new_embedding_model_re_embeds_in_the_background() {
     let r = founder.post("/api/v1/admin/cleanup", json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(models().await, 1);
-    assert!(!search(&founder, "what is the name of the keeper's pet?", "&mode=vector").await.is_empty());
+    assert!(
+        !search(
+            &founder,
+            "what is the name of the keeper's pet?",
+            "&mode=vector"
+        )
+        .await
+        .is_empty()
+    );
     app.stop().await;
 }

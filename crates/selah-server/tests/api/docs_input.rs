@@ -30,45 +30,88 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
     let founder = app.founder().await;
 
     let anon = app.client();
-    assert_error(&upload(&anon, "a.txt", b"hello").await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &upload(&anon, "a.txt", b"hello").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
     let (_, guest) = direct_user(&app, "guest", Role::Guest).await;
-    assert_error(&upload(&guest, "a.txt", b"hello").await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(
+        &upload(&guest, "a.txt", b"hello").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
     assert_eq!(guest.get(DOCS).await.status, StatusCode::OK);
 
-    let r = send_raw(&founder, Method::POST, DOCS, "multipart/form-data; boundary=xyz", b"garbage".to_vec()).await;
-    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
-    let r = send_raw(&founder, Method::POST, DOCS, "multipart/form-data", b"--x\r\n".to_vec()).await;
-    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
-    let (ct, body) = multipart(&[("title", None, None, b"only a title")]);
-    assert_error(&send_raw(&founder, Method::POST, DOCS, &ct, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    let (ct, body) = multipart(&[("file", Some("a.txt"), None, b"hi"), ("colour", None, None, b"red")]);
-    assert_error(&send_raw(&founder, Method::POST, DOCS, &ct, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    let (ct, body) = multipart(&[("file", Some("a.txt"), None, b"hi"), ("file", Some("b.txt"), None, b"ho")]);
-    assert_error(&send_raw(&founder, Method::POST, DOCS, &ct, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    let (ct, body) = multipart(&[("file", Some("a.txt"), None, b"hi"), ("title", None, None, b"   ")]);
-    assert_error(&send_raw(&founder, Method::POST, DOCS, &ct, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    assert_error(&upload(&founder, "empty.txt", b"").await, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-    assert_error(&upload(&founder, "photo.png", &png).await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    for (ctype, body) in [
+        ("multipart/form-data; boundary=xyz", b"garbage".to_vec()),
+        ("multipart/form-data", b"--x\r\n".to_vec()),
+    ] {
+        let r = send_raw(&founder, Method::POST, DOCS, ctype, body).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+    }
+    let incomplete: [&[(&str, Option<&str>, Option<&str>, &[u8])]; 4] = [
+        &[("title", None, None, &b"only a title"[..])],
+        &[
+            ("file", Some("a.txt"), None, &b"hi"[..]),
+            ("colour", None, None, &b"red"[..]),
+        ],
+        &[
+            ("file", Some("a.txt"), None, &b"hi"[..]),
+            ("file", Some("b.txt"), None, &b"ho"[..]),
+        ],
+        &[
+            ("file", Some("a.txt"), None, &b"hi"[..]),
+            ("title", None, None, &b"   "[..]),
+        ],
+    ];
+    for parts in incomplete {
+        let (ct, body) = multipart(parts);
+        let r = send_raw(&founder, Method::POST, DOCS, &ct, body).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    }
+    assert_error(
+        &upload(&founder, "empty.txt", b"").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    );
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+    ];
+    assert_error(
+        &upload(&founder, "photo.png", &png).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
 
     // Too large, with a declared length (refused before reading) and streamed without one.
     let big = vec![b'a'; 100 * 1024];
-    assert_error(&upload(&founder, "big.txt", &big).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
-    let (ct, body) = multipart(&[("file", Some("big.txt"), None, &big)]);
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body.chunks(8192).map(|c| Ok(c.to_vec())).collect();
+    assert_error(
+        &upload(&founder, "big.txt", &big).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    let (ct, body) = multipart(&[("file", Some("big.txt"), None, big.as_slice())]);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(8192).map(|c| Ok(c.to_vec())).collect();
     let r = founder
         .http
         .post(app.url(DOCS))
         .bearer_auth(founder.token.as_ref().unwrap())
         .header("content-type", ct)
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // Just under the limit is fine.
     let fits = vec![b'b'; 60 * 1024];
-    assert_eq!(upload(&founder, "fits.txt", &fits).await.status, StatusCode::CREATED);
+    assert_eq!(
+        upload(&founder, "fits.txt", &fits).await.status,
+        StatusCode::CREATED
+    );
 
     assert!(leftovers(&app).is_empty(), "{:?}", leftovers(&app));
     let list = founder.get(DOCS).await;
@@ -81,30 +124,86 @@ async fn bad_notes_edits_and_searches_are_refused() {
     let app = app_with_docs(Db::Sqlite, |_| {}).await;
     let founder = app.founder().await;
     for (body, status, code) in [
-        (json!({"title": "", "body": "x"}), StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-        (json!({"title": "t", "body": "  "}), StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-        (json!({"title": "t", "body": "x".repeat(1024 * 1024 + 1)}), StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-        (json!({"title": "t".repeat(201), "body": "x"}), StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-        (json!({"title": "t", "body": "x", "extra": 1}), StatusCode::BAD_REQUEST, "bad_request"),
-        (json!({"title": 5, "body": "x"}), StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            json!({"title": "", "body": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json!({"title": "t", "body": "  "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json!({"title": "t", "body": "x".repeat(1024 * 1024 + 1)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json!({"title": "t".repeat(201), "body": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json!({"title": "t", "body": "x", "extra": 1}),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            json!({"title": 5, "body": "x"}),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
     ] {
         assert_error(&founder.post(DOCS, body).await, status, code);
     }
-    let r = send_raw(&founder, Method::POST, DOCS, "application/json", b"{not json".to_vec()).await;
+    let r = send_raw(
+        &founder,
+        Method::POST,
+        DOCS,
+        "application/json",
+        b"{not json".to_vec(),
+    )
+    .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
-    let r = send_raw(&founder, Method::POST, DOCS, "text/plain", b"hello".to_vec()).await;
-    assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
-    let huge = format!(r#"{{"title":"t","body":"{}"}}"#, "x".repeat(3 * 1024 * 1024));
-    let r = send_raw(&founder, Method::POST, DOCS, "application/json", huge.into_bytes()).await;
+    let r = send_raw(
+        &founder,
+        Method::POST,
+        DOCS,
+        "text/plain",
+        b"hello".to_vec(),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    let huge = format!(
+        r#"{{"title":"t","body":"{}"}}"#,
+        "x".repeat(3 * 1024 * 1024)
+    );
+    let r = send_raw(
+        &founder,
+        Method::POST,
+        DOCS,
+        "application/json",
+        huge.into_bytes(),
+    )
+    .await;
     assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 
     let file = upload(&founder, "a.txt", b"Some text about owls.").await;
     let fid = file.body["id"].as_str().unwrap();
-    let r = founder.patch(&format!("{DOCS}/{fid}"), json!({"body": "new"})).await;
+    let r = founder
+        .patch(&format!("{DOCS}/{fid}"), json!({"body": "new"}))
+        .await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
     let r = founder.patch(&format!("{DOCS}/{fid}"), json!({})).await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    let r = founder.patch(&format!("{DOCS}/{fid}"), json!({"title": ""})).await;
+    let r = founder
+        .patch(&format!("{DOCS}/{fid}"), json!({"title": ""}))
+        .await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
     let r = founder.get(&format!("{DOCS}?limit=0")).await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
@@ -113,13 +212,25 @@ async fn bad_notes_edits_and_searches_are_refused() {
         ("q=", StatusCode::UNPROCESSABLE_ENTITY, "validation"),
         ("q=%20%20", StatusCode::UNPROCESSABLE_ENTITY, "validation"),
         ("q=owls&k=0", StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-        ("q=owls&k=51", StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        (
+            "q=owls&k=51",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
         ("q=owls&k=many", StatusCode::BAD_REQUEST, "bad_request"),
-        ("q=owls&scope=everyone", StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        (
+            "q=owls&scope=everyone",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
         ("q=owls&mode=magic", StatusCode::BAD_REQUEST, "bad_request"),
         ("k=3", StatusCode::BAD_REQUEST, "bad_request"),
     ] {
-        assert_error(&founder.get(&format!("/api/v1/search?{q}")).await, status, code);
+        assert_error(
+            &founder.get(&format!("/api/v1/search?{q}")).await,
+            status,
+            code,
+        );
     }
     let long = "a".repeat(1001);
     assert_error(
@@ -129,7 +240,11 @@ async fn bad_notes_edits_and_searches_are_refused() {
     );
     // Quotes, operators and stopwords only: answered, not an error.
     for q in ["%22owls%22%20OR%20NOT", "the%20and%20of", "%2A%28%29%3A%5E"] {
-        assert_eq!(founder.get(&format!("/api/v1/search?q={q}")).await.status, StatusCode::OK, "{q}");
+        assert_eq!(
+            founder.get(&format!("/api/v1/search?q={q}")).await.status,
+            StatusCode::OK,
+            "{q}"
+        );
     }
     app.stop().await;
 }
@@ -168,7 +283,10 @@ async fn concurrent_uploads_all_land() {
         .collect();
     assert_eq!(listed, ids);
     let hits = search(&founder, "weather station rain", "&k=20").await;
-    let found: BTreeSet<&str> = hits.iter().map(|h| h["document_id"].as_str().unwrap()).collect();
+    let found: BTreeSet<&str> = hits
+        .iter()
+        .map(|h| h["document_id"].as_str().unwrap())
+        .collect();
     assert_eq!(found.len(), 8);
     app.stop().await;
 }

@@ -99,7 +99,8 @@ async fn check(db: Db, w: World) -> Result<(), TestCaseError> {
             team: t.map(|t| teams[t].clone()),
             ..users[*u].1.clone()
         };
-        prop_assert_eq!(settle(&api, id).await["state"].as_str(), Some("ready"));
+        let d = settle(&api, id).await;
+        prop_assert_eq!(d["state"].as_str(), Some("ready"));
     }
 
     for (u, (_, api)) in users.iter().enumerate() {
@@ -124,7 +125,14 @@ async fn check(db: Db, w: World) -> Result<(), TestCaseError> {
                 let path = format!(
                     "/api/v1/search?q=lighthouse%20keeper%20secret%20word&k=50&scope={scope}&mode={mode}"
                 );
-                let r = send_in(api, Method::GET, &path, ctx.map(|t| teams[t].as_str()), None).await;
+                let r = send_in(
+                    api,
+                    Method::GET,
+                    &path,
+                    ctx.map(|t| teams[t].as_str()),
+                    None,
+                )
+                .await;
                 if !allowed_ctx {
                     prop_assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
                     continue;
@@ -140,18 +148,41 @@ async fn check(db: Db, w: World) -> Result<(), TestCaseError> {
                 prop_assert!(
                     got.is_subset(&expected),
                     "user {} ctx {:?} scope {} mode {}: got {:?}, may see {:?}",
-                    u, ctx, scope, mode, got, expected
+                    u,
+                    ctx,
+                    scope,
+                    mode,
+                    got,
+                    expected
                 );
                 // Every note says "lighthouse": each visible one is found.
-                prop_assert_eq!(&got, &expected, "user {} ctx {:?} scope {} mode {}", u, ctx, scope, mode);
+                prop_assert_eq!(
+                    &got,
+                    &expected,
+                    "user {} ctx {:?} scope {} mode {}",
+                    u,
+                    ctx,
+                    scope,
+                    mode
+                );
             }
             // Naming another scope's document finds nothing.
-            for (id, _, _) in made.iter().filter(|(id, _, _)| !expected.contains(id.as_str())) {
+            for (id, _, _) in made
+                .iter()
+                .filter(|(id, _, _)| !expected.contains(id.as_str()))
+            {
                 if !allowed_ctx {
                     continue;
                 }
                 let path = format!("/api/v1/search?q=lighthouse&scope={scope}&doc={id}");
-                let r = send_in(api, Method::GET, &path, ctx.map(|t| teams[t].as_str()), None).await;
+                let r = send_in(
+                    api,
+                    Method::GET,
+                    &path,
+                    ctx.map(|t| teams[t].as_str()),
+                    None,
+                )
+                .await;
                 prop_assert_eq!(r.status, StatusCode::OK, "{}", r.text);
                 prop_assert!(r.body.as_array().unwrap().is_empty(), "{}", r.text);
             }

@@ -68,7 +68,9 @@ pub fn multipart(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> (String
     for (name, file, ctype, bytes) in parts {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
         let disp = match file {
-            Some(f) => format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n"),
+            Some(f) => {
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n")
+            }
             None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n"),
         };
         body.extend_from_slice(disp.as_bytes());
@@ -123,6 +125,11 @@ pub async fn note(api: &Api, title: &str, body: &str) -> String {
 
 /// Polls a document until it is ready or failed; returns it.
 pub async fn settle(api: &Api, id: &str) -> Value {
+    settle_within(api, id, Duration::from_secs(180)).await
+}
+
+/// [`settle`] with a time limit of its own (many documents queued ahead of this one).
+pub async fn settle_within(api: &Api, id: &str, limit: Duration) -> Value {
     let start = Instant::now();
     loop {
         let r = api.get(&format!("{DOCS}/{id}")).await;
@@ -132,8 +139,8 @@ pub async fn settle(api: &Api, id: &str) -> Value {
             return r.body;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(180),
-            "document {id} still {state} after 3 minutes"
+            start.elapsed() < limit,
+            "document {id} still {state} after {limit:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

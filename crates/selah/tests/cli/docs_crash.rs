@@ -21,7 +21,10 @@ fn embed_model() -> PathBuf {
 
 async fn serve(data: &Path) -> Server {
     Server::start(data, |c| {
-        c.env("SELAH_AI__OLLAMA_MODELS_DIR", "/nonexistent/selah-test-ollama");
+        c.env(
+            "SELAH_AI__OLLAMA_MODELS_DIR",
+            "/nonexistent/selah-test-ollama",
+        );
     })
     .await
 }
@@ -53,7 +56,10 @@ async fn kill_9_mid_ingestion_resumes_and_never_reports_half_a_document() {
         .map(|i| format!("Entry {i}. The ferry timetable for pier {i} lists sailings at seven, noon and five, weather permitting; the skerry lamp is lit at dusk.\n\n"))
         .collect();
     let (st, d) = api
-        .post("/api/v1/docs/documents", json!({"title": "Timetables", "body": body}))
+        .post(
+            "/api/v1/docs/documents",
+            json!({"title": "Timetables", "body": body}),
+        )
         .await;
     assert_eq!(st, 201, "{d}");
     let id = d["id"].as_str().unwrap().to_string();
@@ -64,11 +70,17 @@ async fn kill_9_mid_ingestion_resumes_and_never_reports_half_a_document() {
     loop {
         let (_, d) = api.get(&path).await;
         let p = d["progress"].as_i64().unwrap_or(0);
-        assert_ne!(d["state"], "ready", "indexed before it could be interrupted: {d}");
+        assert_ne!(
+            d["state"], "ready",
+            "indexed before it could be interrupted: {d}"
+        );
         if d["state"] == "indexing" && p >= 20 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(300), "no progress: {d}");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no progress: {d}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.kill9().await;
@@ -81,7 +93,11 @@ async fn kill_9_mid_ingestion_resumes_and_never_reports_half_a_document() {
     if d["state"] != "ready" {
         assert_eq!(d["state"], "indexing", "{d}");
         let (_, hits) = api.get(search).await;
-        assert_eq!(hits, json!([]), "passages of an unfinished document are searchable");
+        assert_eq!(
+            hits,
+            json!([]),
+            "passages of an unfinished document are searchable"
+        );
     }
     let d: Value = loop {
         let (_, d) = api.get(&path).await;
@@ -89,7 +105,10 @@ async fn kill_9_mid_ingestion_resumes_and_never_reports_half_a_document() {
             break d;
         }
         assert_ne!(d["state"], "failed", "{d}");
-        assert!(start.elapsed() < Duration::from_secs(600), "never finished: {d}");
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "never finished: {d}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let passages = d["passages"].as_u64().unwrap();
@@ -103,7 +122,10 @@ async fn kill_9_mid_ingestion_resumes_and_never_reports_half_a_document() {
 
     // The same text indexed in one go gives the same passages: nothing doubled or lost.
     let (st, d2) = api
-        .post("/api/v1/docs/documents", json!({"title": "Again", "body": d["body"]}))
+        .post(
+            "/api/v1/docs/documents",
+            json!({"title": "Again", "body": d["body"]}),
+        )
         .await;
     assert_eq!(st, 201, "{d2}");
     let again = format!("/api/v1/docs/documents/{}", d2["id"].as_str().unwrap());
