@@ -36,6 +36,11 @@ struct Passage {
     tokens: usize,
 }
 
+/// The title an upload gets: the file name without its extension.
+fn title_of(name: &str) -> String {
+    name.rsplit_once('.').map_or(name, |(s, _)| s).to_string()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -105,9 +110,16 @@ async fn main() -> anyhow::Result<()> {
         }
         contents.push((name, text));
     }
+    let contents_names: Vec<String> = contents.iter().map(|(n, _)| n.clone()).collect();
     let inputs: Vec<String> = passages
         .iter()
-        .map(|p| selah_server::docs::ingest::embedding_input(p.heading.as_deref(), &p.text))
+        .map(|p| {
+            selah_server::docs::ingest::embedding_input(
+                &title_of(&contents_names[p.doc]),
+                p.heading.as_deref(),
+                &p.text,
+            )
+        })
         .collect();
     let start = Instant::now();
     let mut vectors = Vec::with_capacity(inputs.len());
@@ -243,7 +255,7 @@ async fn fill_store(
                 .create_document(
                     &scope,
                     &NewDocument {
-                        title: &format!("{name} (copy {copy})"),
+                        title: &title_of(name),
                         kind: "file",
                         file_name: Some(name),
                         format: "text",

@@ -268,6 +268,7 @@ impl Store {
                AND EXISTS (SELECT 1 FROM documents t WHERE t.id = $8 AND {})",
             scope::condition(1)
         );
+        let mut tx = self.writer().begin().await?;
         let n = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(scope.user_id())
             .bind(scope.team_id())
@@ -277,12 +278,21 @@ impl Store {
             .bind(sha)
             .bind(size)
             .bind(id)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?
             .rows_affected();
         if n == 0 {
             return Ok(None);
         }
+        if let Some(t) = title {
+            // Passages carry the title for full-text search.
+            sqlx::query("UPDATE passages SET title = $1 WHERE document_id = $2")
+                .bind(t)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         self.document(scope, id).await
     }
 

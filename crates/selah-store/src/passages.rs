@@ -115,6 +115,8 @@ pub struct StoredVector {
 pub struct Unembedded {
     /// Passage id.
     pub id: i64,
+    /// Its document's title.
+    pub title: String,
     /// Heading path.
     pub heading: Option<String>,
     /// Text.
@@ -180,11 +182,18 @@ impl Store {
         .try_get("n")?;
         if have == 0 {
             let now = now_ms();
+            let title: String = sqlx::query("SELECT title FROM documents WHERE id = $1")
+                .bind(document_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("title"))
+                .transpose()?
+                .unwrap_or_default();
             for p in passages {
                 sqlx::query(
                     "INSERT INTO passages (document_id, owner_id, team_id, generation, seq, \
-                       char_start, char_end, heading, text, tokens, searchable, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11)",
+                       char_start, char_end, title, heading, text, tokens, searchable, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $12, $8, $9, $10, 0, $11)",
                 )
                 .bind(document_id)
                 .bind(owner_id)
@@ -197,6 +206,7 @@ impl Store {
                 .bind(&p.text)
                 .bind(p.tokens)
                 .bind(now)
+                .bind(&title)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -218,7 +228,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Unembedded>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.heading, p.text FROM passages p \
+            "SELECT p.id, p.title, p.heading, p.text FROM passages p \
              WHERE p.document_id = $1 AND p.generation = $2 AND NOT EXISTS \
                (SELECT 1 FROM passage_vectors v WHERE v.passage_id = p.id AND v.model = $3) \
              ORDER BY p.seq LIMIT $4",
@@ -233,6 +243,7 @@ impl Store {
             .map(|r| {
                 Ok(Unembedded {
                     id: r.try_get("id")?,
+                    title: r.try_get("title")?,
                     heading: r.try_get("heading")?,
                     text: r.try_get("text")?,
                 })
@@ -363,7 +374,7 @@ impl Store {
         let sql = match self.backend() {
             Backend::Sqlite => {
                 format!(
-                    "SELECT t.id, -bm25(passages_fts, 0.5, 1.0) AS score FROM passages_fts \
+                    "SELECT t.id, -bm25(passages_fts, 2.0, 0.5, 1.0) AS score FROM passages_fts \
                      JOIN passages t ON t.id = passages_fts.rowid \
                      WHERE passages_fts MATCH $1 AND t.searchable = 1 AND {cond} \
                        AND ($4 IS NULL OR t.document_id = $4) \
@@ -473,7 +484,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Unembedded>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.heading, p.text FROM passages p WHERE p.searchable = 1 AND NOT EXISTS \
+            "SELECT p.id, p.title, p.heading, p.text FROM passages p WHERE p.searchable = 1 AND NOT EXISTS \
                (SELECT 1 FROM passage_vectors v WHERE v.passage_id = p.id AND v.model = $1) \
              ORDER BY p.id LIMIT $2",
         )
@@ -485,6 +496,7 @@ impl Store {
             .map(|r| {
                 Ok(Unembedded {
                     id: r.try_get("id")?,
+                    title: r.try_get("title")?,
                     heading: r.try_get("heading")?,
                     text: r.try_get("text")?,
                 })

@@ -36,11 +36,13 @@ impl TokenCount for ModelTokens<'_> {
     }
 }
 
-/// What the model reads for a passage: its heading path gives the text its context.
-pub fn embedding_input(heading: Option<&str>, text: &str) -> String {
+/// What the model reads for a passage: the document's title and the heading path give the text
+/// its context (a passage of a manual's options rarely names the tool it belongs to).
+pub fn embedding_input(title: &str, heading: Option<&str>, text: &str) -> String {
     match heading {
-        Some(h) if !h.is_empty() && !text.starts_with('#') => format!("{h}\n{text}"),
-        _ => text.to_string(),
+        Some(h) if !h.is_empty() => format!("{title} › {h}\n{text}"),
+        _ if title.is_empty() => text.to_string(),
+        _ => format!("{title}\n{text}"),
     }
 }
 
@@ -197,7 +199,7 @@ async fn embed(
 ) -> anyhow::Result<Vec<(i64, Vec<f32>)>> {
     let inputs: Vec<String> = batch
         .iter()
-        .map(|p| embedding_input(p.heading.as_deref(), &p.text))
+        .map(|p| embedding_input(&p.title, p.heading.as_deref(), &p.text))
         .collect();
     let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
     let e = embedder.clone();

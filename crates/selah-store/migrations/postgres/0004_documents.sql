@@ -36,13 +36,16 @@ CREATE TABLE passages (
     seq          BIGINT NOT NULL,
     char_start   BIGINT NOT NULL,
     char_end     BIGINT NOT NULL,
+    title        TEXT NOT NULL,
     heading      TEXT,
     text         TEXT NOT NULL,
     tokens       BIGINT NOT NULL,
     searchable   BIGINT NOT NULL DEFAULT 0,
     created_at   BIGINT NOT NULL,
     tsv          tsvector GENERATED ALWAYS AS
-                   (to_tsvector('english', coalesce(heading, '') || ' ' || text)) STORED
+                   (setweight(to_tsvector('english', title), 'A')
+                    || setweight(to_tsvector('english', coalesce(heading, '')), 'B')
+                    || to_tsvector('english', text)) STORED
 );
 CREATE UNIQUE INDEX passages_document ON passages(document_id, generation, seq) WHERE document_id IS NOT NULL;
 CREATE UNIQUE INDEX passages_message ON passages(message_id, seq) WHERE message_id IS NOT NULL;

@@ -38,6 +38,7 @@ CREATE TABLE passages (
     seq          BIGINT NOT NULL,               -- order within its source
     char_start   BIGINT NOT NULL,               -- span in the document's content (chars)
     char_end     BIGINT NOT NULL,
+    title        TEXT NOT NULL,                 -- its document's title (kept in step on rename)
     heading      TEXT,
     text         TEXT NOT NULL,
     tokens       BIGINT NOT NULL,
@@ -59,13 +60,20 @@ CREATE TABLE passage_vectors (
 );
 
 CREATE VIRTUAL TABLE passages_fts USING fts5(
-    heading, text, content='passages', content_rowid='id', tokenize='porter unicode61'
+    title, heading, text, content='passages', content_rowid='id', tokenize='porter unicode61'
 );
 CREATE TRIGGER passages_fts_insert AFTER INSERT ON passages BEGIN
-    INSERT INTO passages_fts(rowid, heading, text) VALUES (new.id, new.heading, new.text);
+    INSERT INTO passages_fts(rowid, title, heading, text) VALUES (new.id, new.title, new.heading, new.text);
 END;
 CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages BEGIN
-    INSERT INTO passages_fts(passages_fts, rowid, heading, text) VALUES ('delete', old.id, old.heading, old.text);
+    INSERT INTO passages_fts(passages_fts, rowid, title, heading, text)
+        VALUES ('delete', old.id, old.title, old.heading, old.text);
+END;
+-- Only a renamed document changes indexed text; `searchable` flips must not touch the index.
+CREATE TRIGGER passages_fts_rename AFTER UPDATE OF title ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, heading, text)
+        VALUES ('delete', old.id, old.title, old.heading, old.text);
+    INSERT INTO passages_fts(rowid, title, heading, text) VALUES (new.id, new.title, new.heading, new.text);
 END;
 
 -- The passages a reply was given (JSON array of {document_id, title, passage_id, char_start,
