@@ -112,6 +112,16 @@ async fn stream_field(
     Ok((head, size, hex::encode(hash.finalize())))
 }
 
+/// The `file` field once streamed to disk.
+struct Streamed {
+    temp: TempFile,
+    file_name: String,
+    ctype: Option<String>,
+    head: Vec<u8>,
+    size: u64,
+    sha256: String,
+}
+
 /// Reads the multipart body: a `file` field (required) and an optional `title` field, in any
 /// order. Other fields are refused so that typos are noticed.
 pub async fn receive(mut form: Multipart, incoming: &Path, limit: u64) -> ApiResult<Received> {
@@ -119,7 +129,7 @@ pub async fn receive(mut form: Multipart, incoming: &Path, limit: u64) -> ApiRes
         .await
         .map_err(ApiError::internal)?;
     let mut title = None;
-    let mut file: Option<(TempFile, String, Option<String>, Vec<u8>, u64, String)> = None;
+    let mut file: Option<Streamed> = None;
     while let Some(mut field) = form
         .next_field()
         .await
@@ -135,8 +145,15 @@ pub async fn receive(mut form: Multipart, incoming: &Path, limit: u64) -> ApiRes
                 let ctype = field.content_type().map(str::to_string);
                 let path = incoming.join(format!(".upload-{}", uuid::Uuid::new_v4()));
                 let temp = TempFile(Some(path.clone()));
-                let (head, size, sha) = stream_field(&mut field, &path, limit).await?;
-                file = Some((temp, name, ctype, head, size, sha));
+                let (head, size, sha256) = stream_field(&mut field, &path, limit).await?;
+                file = Some(Streamed {
+                    temp,
+                    file_name: name,
+                    ctype,
+                    head,
+                    size,
+                    sha256,
+                });
             }
             Some("file") => return Err(ApiError::validation("send one file per upload")),
             other => {
@@ -147,7 +164,15 @@ pub async fn receive(mut form: Multipart, incoming: &Path, limit: u64) -> ApiRes
             }
         }
     }
-    let Some((temp, file_name, ctype, head, size, sha256)) = file else {
+    let Some(Streamed {
+        temp,
+        file_name,
+        ctype,
+        head,
+        size,
+        sha256,
+    }) = file
+    else {
         return Err(ApiError::validation("the form has no `file` field"));
     };
     if size == 0 {

@@ -282,6 +282,38 @@ pub fn escape(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Documents by ingestion state, passages embedded since start, vectors in the index.
+async fn render_documents(state: &AppState, out: &mut String) {
+    if let Ok(counts) = state.store.document_state_counts().await {
+        header(
+            out,
+            "selah_documents",
+            "gauge",
+            "Documents by ingestion state.",
+        );
+        for (s, n) in counts {
+            let _ = writeln!(out, "selah_documents{{state=\"{}\"}} {n}", s.as_str());
+        }
+    }
+    header(
+        out,
+        "selah_docs_passages_embedded_total",
+        "counter",
+        "Passages embedded since the server started.",
+    );
+    let _ = writeln!(
+        out,
+        "selah_docs_passages_embedded_total {}",
+        state.docs.embedded_total()
+    );
+    gauge(
+        out,
+        "selah_docs_index_vectors",
+        "Passage vectors in the in-memory search index.",
+        state.docs.index_len(),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,36 +367,4 @@ mod tests {
     fn label_values_are_escaped() {
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
-}
-
-/// Documents by ingestion state, passages embedded since start, vectors in the index.
-async fn render_documents(state: &AppState, out: &mut String) {
-    if let Ok(counts) = state.store.document_state_counts().await {
-        header(
-            out,
-            "selah_documents",
-            "gauge",
-            "Documents by ingestion state.",
-        );
-        for (s, n) in counts {
-            let _ = writeln!(out, "selah_documents{{state=\"{}\"}} {n}", s.as_str());
-        }
-    }
-    header(
-        out,
-        "selah_docs_passages_embedded_total",
-        "counter",
-        "Passages embedded since the server started.",
-    );
-    let _ = writeln!(
-        out,
-        "selah_docs_passages_embedded_total {}",
-        state.docs.embedded_total()
-    );
-    gauge(
-        out,
-        "selah_docs_index_vectors",
-        "Passage vectors in the in-memory search index.",
-        state.docs.index_len(),
-    );
 }

@@ -50,7 +50,7 @@ async fn bad_uploads_are_refused_and_leave_nothing() {
         let r = send_raw(&founder, Method::POST, DOCS, ctype, body).await;
         assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
     }
-    let incomplete: [&[(&str, Option<&str>, Option<&str>, &[u8])]; 4] = [
+    let incomplete: [&[Part<'_>]; 4] = [
         &[("title", None, None, &b"only a title"[..])],
         &[
             ("file", Some("a.txt"), None, &b"hi"[..]),

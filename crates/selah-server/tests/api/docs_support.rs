@@ -61,8 +61,11 @@ pub async fn app_with_docs(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
     TestApp::spawn_in(config, data_dir).await
 }
 
-/// A multipart/form-data body with the given parts: (name, file name, content type, bytes).
-pub fn multipart(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+/// One form part: (name, file name, content type, bytes).
+pub type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+/// A multipart/form-data body with the given parts.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     let boundary = format!("selah-test-{}", uuid::Uuid::new_v4().simple());
     let mut body = Vec::new();
     for (name, file, ctype, bytes) in parts {
