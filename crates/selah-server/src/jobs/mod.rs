@@ -6,7 +6,8 @@
 //! a `job_runs` row per job with its duration and statistics or error. Runs never overlap: a
 //! scheduled run and an on-demand one take turns.
 //!
-//! Jobs now: `temp_files`, `expired_sessions`, `audit_archive`, `chat_archive`.
+//! Jobs now: `temp_files`, `expired_sessions`, `audit_archive`, `chat_archive`, and
+//! `orphan_embeddings` (registered by the documents capability, `docs/orphans.rs`).
 
 mod builtin;
 mod chat_archive;

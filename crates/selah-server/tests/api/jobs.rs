@@ -265,6 +265,7 @@ async fn a_failing_job_does_not_stop_the_others_and_degrades_health() {
             "expired_sessions",
             "audit_archive",
             "chat_archive",
+            "orphan_embeddings",
             "failing",
             "panicking",
             "after_failures"
