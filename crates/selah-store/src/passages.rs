@@ -156,6 +156,16 @@ fn stored_vector(r: &sqlx::any::AnyRow) -> Result<Option<StoredVector>> {
     }))
 }
 
+/// A row of `p.id, p.title, p.heading, p.text`.
+fn unembedded(r: &sqlx::any::AnyRow) -> Result<Unembedded> {
+    Ok(Unembedded {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        heading: r.try_get("heading")?,
+        text: r.try_get("text")?,
+    })
+}
+
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -239,16 +249,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.writer())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unembedded {
-                    id: r.try_get("id")?,
-                    title: r.try_get("title")?,
-                    heading: r.try_get("heading")?,
-                    text: r.try_get("text")?,
-                })
-            })
-            .collect()
+        rows.iter().map(unembedded).collect()
     }
 
     /// Stores vectors and the document's progress in one transaction.
@@ -492,15 +493,6 @@ impl Store {
         .bind(limit)
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unembedded {
-                    id: r.try_get("id")?,
-                    title: r.try_get("title")?,
-                    heading: r.try_get("heading")?,
-                    text: r.try_get("text")?,
-                })
-            })
-            .collect()
+        rows.iter().map(unembedded).collect()
     }
 }
