@@ -124,6 +124,20 @@ pub struct Require<P: PermissionKey> {
     _key: PhantomData<P>,
 }
 
+impl<P: PermissionKey> Require<P> {
+    /// Whether the caller also holds `other` in the same context (for a handler whose answer
+    /// widens with a second permission, as search covers chat messages with chat.use).
+    pub async fn also_allows(&self, state: &AppState, other: Permission) -> Result<bool, ApiError> {
+        let overrides = state.store.permission_overrides(self.user.id()).await?;
+        let subject = Subject {
+            role: self.user.user.role,
+            overrides: &overrides,
+            team_role: self.team_role,
+        };
+        Ok(subject.allows(other))
+    }
+}
+
 impl<P: PermissionKey> FromRequestParts<AppState> for Require<P> {
     type Rejection = ApiError;
 

@@ -173,6 +173,17 @@ impl Store {
         if n == 0 {
             return Ok(None);
         }
+        if let Some(t) = &patch.title {
+            // The session's messages are searchable under its title.
+            sqlx::query(
+                "UPDATE passages SET title = $1 WHERE message_id IN \
+                   (SELECT id FROM chat_messages WHERE session_id = $2)",
+            )
+            .bind(t)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         let sql = format!("SELECT {COLUMNS} FROM chat_sessions t WHERE t.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod hot_slots;
 pub mod invitations;
 pub mod jobs;
+pub mod message_passages;
 pub mod migrate;
 pub mod passages;
 pub mod permissions;

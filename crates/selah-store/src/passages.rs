@@ -55,6 +55,34 @@ impl SearchScope {
     }
 }
 
+/// Which kinds of passage a search covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceFilter {
+    /// Documents and chat messages.
+    #[default]
+    All,
+    /// Documents (and notes) only.
+    Documents,
+    /// Chat messages only.
+    Messages,
+}
+
+impl SourceFilter {
+    /// The value bound for [`SOURCE_CONDITION`].
+    fn as_str(self) -> &'static str {
+        match self {
+            SourceFilter::All => "all",
+            SourceFilter::Documents => "documents",
+            SourceFilter::Messages => "messages",
+        }
+    }
+}
+
+/// The source filter on alias `t`, its value bound at `$6`.
+const SOURCE_CONDITION: &str = "(CAST($6 AS TEXT) = 'all' \
+    OR (CAST($6 AS TEXT) = 'documents' AND t.document_id IS NOT NULL) \
+    OR (CAST($6 AS TEXT) = 'messages' AND t.message_id IS NOT NULL))";
+
 /// A passage to store.
 #[derive(Debug, Clone)]
 pub struct NewPassage {
@@ -72,14 +100,18 @@ pub struct NewPassage {
     pub tokens: i64,
 }
 
-/// A passage as search returns it, with its document.
+/// A passage as search returns it, with its source: a document, or a chat message.
 #[derive(Debug, Clone)]
 pub struct PassageHit {
     /// Passage id.
     pub id: i64,
-    /// Its document.
-    pub document_id: String,
-    /// The document's title.
+    /// Its document (None for a chat message).
+    pub document_id: Option<String>,
+    /// Its chat message (None for a document).
+    pub message_id: Option<String>,
+    /// The chat session of its message.
+    pub session_id: Option<String>,
+    /// The document's or the chat session's title.
     pub title: String,
     /// Order within the document.
     pub seq: i64,
@@ -361,7 +393,7 @@ impl Store {
         &self,
         scope: &SearchScope,
         terms: &[String],
-        document_id: Option<&str>,
+        (document_id, source): (Option<&str>, SourceFilter),
         limit: i64,
     ) -> Result<Vec<(i64, f64)>> {
         let terms: Vec<&String> = terms
@@ -378,7 +410,7 @@ impl Store {
                     "SELECT t.id, -bm25(passages_fts, 2.0, 0.5, 1.0) AS score FROM passages_fts \
                      JOIN passages t ON t.id = passages_fts.rowid \
                      WHERE passages_fts MATCH $1 AND t.searchable = 1 AND {cond} \
-                       AND ($4 IS NULL OR t.document_id = $4) \
+                       AND ($4 IS NULL OR t.document_id = $4) AND {SOURCE_CONDITION} \
                      ORDER BY score DESC LIMIT $5"
                 )
             }
@@ -386,7 +418,7 @@ impl Store {
                 "SELECT t.id, ts_rank_cd(t.tsv, q)::float8 AS score \
                  FROM passages t, to_tsquery('english', $1) q \
                  WHERE t.tsv @@ q AND t.searchable = 1 AND {cond} \
-                   AND ($4::text IS NULL OR t.document_id = $4) \
+                   AND ($4::text IS NULL OR t.document_id = $4) AND {SOURCE_CONDITION} \
                  ORDER BY score DESC LIMIT $5"
             ),
         };
@@ -408,6 +440,7 @@ impl Store {
             .bind(scope.team_param())
             .bind(document_id)
             .bind(limit)
+            .bind(source.as_str())
             .fetch_all(self.reader())
             .await?;
         rows.iter()
@@ -415,8 +448,8 @@ impl Store {
             .collect()
     }
 
-    /// The passages with these ids that are searchable and in the scope, with their documents'
-    /// titles (in no particular order). The second line of defence: vector hits come from an
+    /// The passages with these ids that are searchable and in the scope, with their sources
+    /// (in no particular order). The second line of defence: vector hits come from an
     /// in-memory index, and this query re-checks every one of them against the store.
     pub async fn passages_in_scope(
         &self,
@@ -429,8 +462,9 @@ impl Store {
         // Ids are integers from our own index, never user text.
         let list = id_list(ids);
         let sql = format!(
-            "SELECT t.id, t.document_id, d.title, t.seq, t.char_start, t.char_end, t.heading, t.text \
-             FROM passages t JOIN documents d ON d.id = t.document_id \
+            "SELECT t.id, t.document_id, t.message_id, m.session_id, t.title, t.seq, t.char_start, \
+               t.char_end, t.heading, t.text \
+             FROM passages t LEFT JOIN chat_messages m ON m.id = t.message_id \
              WHERE t.id IN ({list}) AND t.searchable = 1 AND {}",
             scope.condition(1)
         );
@@ -444,6 +478,8 @@ impl Store {
                 Ok(PassageHit {
                     id: r.try_get("id")?,
                     document_id: r.try_get("document_id")?,
+                    message_id: r.try_get("message_id")?,
+                    session_id: r.try_get("session_id")?,
                     title: r.try_get("title")?,
                     seq: r.try_get("seq")?,
                     char_start: r.try_get("char_start")?,

@@ -315,6 +315,7 @@ async fn run_turn(
         prompt_tokens: built.prompt_tokens,
         citations: built.citations,
         claim,
+        library: state.docs.clone(),
     };
     Ok(reply::stream(job, events))
 }

@@ -96,6 +96,8 @@ pub struct ReplyJob {
     pub citations: Vec<selah_ai::context::Citation>,
     /// The session's reservation.
     pub claim: ReplyClaim,
+    /// The document library, woken once the reply is saved so that it becomes searchable.
+    pub library: std::sync::Arc<crate::docs::Library>,
 }
 
 /// Starts the writer task and returns the SSE response that streams its events.
@@ -201,6 +203,7 @@ async fn write_reply(
     {
         tracing::error!(error = %e, message = %job.message_id, "could not save a finished reply");
     }
+    job.library.wake();
     let last = match end {
         End::Failed(e) => {
             tracing::warn!(error = %e, "generation failed");

@@ -5,7 +5,9 @@
 //! passages of a generation are written in one transaction, vectors batch by batch (with the
 //! progress), and only the final transaction makes the document ready and its passages
 //! searchable. A document killed half-way stays `indexing` and is picked up again; it is never
-//! reported ready with passages missing. CPU work (extraction, tokenizing, embedding) runs on the
+//! reported ready with passages missing. When no document waits, finished chat messages are cut
+//! into passages (`chat_index`) and passages without a vector (chat messages, or everything after
+//! a model change) are embedded a batch at a time. CPU work (extraction, tokenizing, embedding) runs on the
 //! blocking pool, so requests and chat are never held up by it.
 
 use std::sync::Arc;
@@ -70,7 +72,8 @@ async fn step(lib: &Arc<Library>) -> anyhow::Result<bool> {
         return match lib.embedder().await {
             Ok(e) => {
                 lib.load_index(&e).await?;
-                let more = reembed_backlog(lib, &e).await?;
+                let more = super::chat_index::index_chat_messages(lib, &e).await?
+                    || reembed_backlog(lib, &e).await?;
                 if !more {
                     lib.save_index_if_changed(&e).await;
                 }
@@ -125,30 +128,7 @@ async fn index_document(
         return Ok(()); // edited or deleted meanwhile
     }
 
-    let opts = ChunkOptions {
-        target_tokens: lib.passage_tokens,
-        // Room for the two special tokens and the heading line the passage is embedded with.
-        max_tokens: embedder
-            .max_tokens()
-            .saturating_sub(26)
-            .max(lib.passage_tokens),
-        overlap_tokens: lib.overlap_tokens,
-    };
-    let e = embedder.clone();
-    let passages = tokio::task::spawn_blocking(move || {
-        chunk_text(&content, &ModelTokens(&e), &opts)
-            .into_iter()
-            .map(|c| NewPassage {
-                seq: c.index as i64,
-                char_start: c.char_start as i64,
-                char_end: c.char_end as i64,
-                heading: c.heading.clone(),
-                text: c.text(&content).to_string(),
-                tokens: c.tokens as i64,
-            })
-            .collect::<Vec<_>>()
-    })
-    .await?;
+    let passages = cut_passages(lib, embedder, content).await?;
     let total = lib
         .store
         .put_document_passages(
@@ -190,6 +170,38 @@ async fn index_document(
         tracing::info!(document = %doc.id, passages = total, "document ready");
     }
     Ok(())
+}
+
+/// Cuts a text into passages (token-aware, following headings and paragraphs) off the executor.
+pub(super) async fn cut_passages(
+    lib: &Library,
+    embedder: &Arc<Embedder>,
+    content: String,
+) -> anyhow::Result<Vec<NewPassage>> {
+    let opts = ChunkOptions {
+        target_tokens: lib.passage_tokens,
+        // Room for the two special tokens and the heading line the passage is embedded with.
+        max_tokens: embedder
+            .max_tokens()
+            .saturating_sub(26)
+            .max(lib.passage_tokens),
+        overlap_tokens: lib.overlap_tokens,
+    };
+    let e = embedder.clone();
+    Ok(tokio::task::spawn_blocking(move || {
+        chunk_text(&content, &ModelTokens(&e), &opts)
+            .into_iter()
+            .map(|c| NewPassage {
+                seq: c.index as i64,
+                char_start: c.char_start as i64,
+                char_end: c.char_end as i64,
+                heading: c.heading.clone(),
+                text: c.text(&content).to_string(),
+                tokens: c.tokens as i64,
+            })
+            .collect::<Vec<_>>()
+    })
+    .await?)
 }
 
 /// Embeds passages off the executor.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use selah_ai::AiError;
 use selah_ai::context::{Citation, Passage, RetrievalScope, RetrieveFuture, Retriever};
 use selah_store::Scope;
-use selah_store::passages::SearchScope;
+use selah_store::passages::{SearchScope, SourceFilter};
 
 use super::library::Library;
 use super::search::{SearchMode, SearchRequest, search};
@@ -45,6 +45,8 @@ impl Retriever for LibraryRetriever {
                 query: &query,
                 k: limit,
                 document_id: None,
+                // The conversation is already in the context; other chats are not sources.
+                source: SourceFilter::Documents,
                 mode: SearchMode::Hybrid,
             };
             let hits = search(&self.0, &req)
@@ -52,14 +54,15 @@ impl Retriever for LibraryRetriever {
                 .map_err(|e| AiError::Engine(format!("document search failed: {e}")))?;
             Ok(hits
                 .into_iter()
-                .map(|h| Passage {
+                .filter_map(|h| Some((h.document_id.clone()?, h)))
+                .map(|(document_id, h)| Passage {
                     source: match &h.heading {
                         Some(head) => format!("{} › {head}", h.title),
                         None => h.title.clone(),
                     },
                     text: h.text,
                     citation: Some(Citation {
-                        document_id: h.document_id,
+                        document_id,
                         title: h.title,
                         passage_id: h.passage_id,
                         char_start: h.char_start,

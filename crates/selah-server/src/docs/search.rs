@@ -10,7 +10,7 @@ use selah_search::highlight::{Span, highlight};
 use selah_search::reciprocal_rank_fusion;
 use selah_search::terms::query_terms;
 use selah_store::Scope;
-use selah_store::passages::SearchScope;
+use selah_store::passages::{SearchScope, SourceFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -32,14 +32,30 @@ pub enum SearchMode {
 /// Candidates each ranking contributes per result asked for.
 const CANDIDATES_PER_RESULT: usize = 4;
 
+/// Where a passage comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HitKind {
+    /// A document or note.
+    Document,
+    /// A chat message.
+    Message,
+}
+
 /// One passage found.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchHit {
     /// Passage id.
     pub passage_id: i64,
-    /// Its document.
-    pub document_id: String,
-    /// The document's title.
+    /// A document's passage or a chat message's.
+    pub kind: HitKind,
+    /// Its document (documents only).
+    pub document_id: Option<String>,
+    /// Its chat message (messages only).
+    pub message_id: Option<String>,
+    /// The chat session of its message (messages only).
+    pub session_id: Option<String>,
+    /// The document's or the chat session's title.
     pub title: String,
     /// Order of the passage in the document.
     pub seq: i64,
@@ -73,6 +89,8 @@ pub struct SearchRequest<'a> {
     pub k: usize,
     /// Only this document.
     pub document_id: Option<&'a str>,
+    /// Documents, chat messages or both.
+    pub source: SourceFilter,
     /// Rankings used.
     pub mode: SearchMode,
 }
@@ -100,9 +118,17 @@ fn allowed(
     m: &VectorMeta,
     scope: &SearchScope,
     teams: Option<&HashSet<String>>,
-    doc: Option<&str>,
+    (doc, source): (Option<&str>, SourceFilter),
 ) -> bool {
     if doc.is_some_and(|d| m.document.as_deref() != Some(d)) {
+        return false;
+    }
+    let of_source = match source {
+        SourceFilter::All => true,
+        SourceFilter::Documents => m.document.is_some(),
+        SourceFilter::Messages => m.document.is_none(),
+    };
+    if !of_source {
         return false;
     }
     let personal = m.team.is_none() && &*m.owner == scope.user_id();
@@ -135,7 +161,7 @@ async fn vector_candidates(
         .unwrap_or_default();
     let (hits, _) = lib.with_index(|idx| {
         idx.search(&qv, limit, |m| {
-            allowed(m, &req.scope, teams.as_ref(), req.document_id)
+            allowed(m, &req.scope, teams.as_ref(), (req.document_id, req.source))
         })
     });
     Ok(hits.into_iter().map(|h| h.0).collect())
@@ -149,7 +175,12 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
         Vec::new()
     } else {
         lib.store
-            .fulltext_search(&req.scope, &terms, req.document_id, limit as i64)
+            .fulltext_search(
+                &req.scope,
+                &terms,
+                (req.document_id, req.source),
+                limit as i64,
+            )
             .await?
             .into_iter()
             .map(|h| h.0)
@@ -178,7 +209,14 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
             Some(SearchHit {
                 highlights: highlight(&p.text, &terms),
                 passage_id: p.id,
+                kind: if p.message_id.is_some() {
+                    HitKind::Message
+                } else {
+                    HitKind::Document
+                },
                 document_id: p.document_id,
+                message_id: p.message_id,
+                session_id: p.session_id,
                 title: p.title,
                 seq: p.seq,
                 char_start: p.char_start,

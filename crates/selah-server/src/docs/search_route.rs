@@ -1,9 +1,11 @@
-//! `GET /api/v1/search`: passages from the caller's documents, best first, with highlighted
-//! spans. `scope=current` (default) searches the request's context (personal, or the team in
-//! `X-Selah-Team`); `scope=all` everything the caller may read. Needs `docs.read`.
+//! `GET /api/v1/search`: passages from the caller's documents and chat messages, best first, with
+//! highlighted spans. `scope=current` (default) searches the request's context (personal, or the
+//! team in `X-Selah-Team`); `scope=all` everything the caller may read. Needs `docs.read`; chat
+//! messages are included only for a caller who also holds `chat.use` there.
 
 use axum::extract::State;
-use selah_store::passages::SearchScope;
+use selah_core::Permission;
+use selah_store::passages::{SearchScope, SourceFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -36,12 +38,14 @@ pub struct SearchParams {
     pub scope: Option<String>,
     /// Only this document.
     pub doc: Option<String>,
+    /// `all` (default): documents and chat messages; `documents`; `messages`.
+    pub source: Option<String>,
     /// `hybrid` (default), `fulltext` or `vector`.
     #[param(value_type = Option<String>)]
     pub mode: Option<SearchMode>,
 }
 
-/// Search the caller's documents.
+/// Search the caller's documents and chat messages.
 #[utoipa::path(
     get, path = "/api/v1/search", tag = "docs",
     params(SearchParams, ("X-Selah-Team" = Option<String>, Header, description = "Act in this team")),
@@ -49,7 +53,7 @@ pub struct SearchParams {
         (status = 200, description = "Passages, best first", body = [SearchHit]),
         (status = 400, description = "Malformed parameters", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Needs docs.read", body = ErrorBody),
+        (status = 403, description = "Needs docs.read (and chat.use for source=messages)", body = ErrorBody),
         (status = 404, description = "Not a member of the team", body = ErrorBody),
         (status = 422, description = "Empty or overlong query, or k out of range", body = ErrorBody),
     )
@@ -76,11 +80,31 @@ async fn search_passages(
         },
         _ => return Err(ApiError::validation("scope must be current or all")),
     };
+    let source = match p.source.as_deref().unwrap_or("all") {
+        "all" => SourceFilter::All,
+        "documents" => SourceFilter::Documents,
+        "messages" => SourceFilter::Messages,
+        _ => {
+            return Err(ApiError::validation(
+                "source must be all, documents or messages",
+            ));
+        }
+    };
+    let source = match (source, auth.also_allows(&state, Permission::ChatUse).await?) {
+        (_, true) | (SourceFilter::Documents, false) => source,
+        (SourceFilter::All, false) => SourceFilter::Documents,
+        (SourceFilter::Messages, false) => {
+            return Err(ApiError::forbidden(
+                "searching chat messages needs the chat.use permission",
+            ));
+        }
+    };
     let req = SearchRequest {
         scope,
         query: q,
         k,
         document_id: p.doc.as_deref(),
+        source,
         mode: p.mode.unwrap_or_default(),
     };
     let hits = search(&state.docs, &req)

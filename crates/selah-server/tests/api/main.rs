@@ -12,6 +12,7 @@ mod common;
 mod compat;
 mod docs;
 mod docs_input;
+mod docs_messages;
 mod docs_relevance;
 mod docs_scope;
 mod docs_support;
