@@ -23,6 +23,9 @@ import time
 
 import numpy as np
 
+# The noise search_bench.rs adds to each copied vector (its NOISE).
+NOISE = 0.1
+
 
 def pct(xs, p):
     xs = sorted(xs)
@@ -87,7 +90,7 @@ def main():
         reps = []
         total = 0
         while total < args.target:
-            block = ref if total == 0 else ref + 0.02 * (rng.random(ref.shape, dtype=np.float32) - 0.5)
+            block = ref if total == 0 else ref + NOISE * (rng.random(ref.shape, dtype=np.float32) - 0.5)
             block = block[: args.target - total]
             block = block / np.linalg.norm(block, axis=1, keepdims=True)
             reps.append(block)
