@@ -26,7 +26,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/selah-search-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 echo "building --release…" >&2
-(cd "$ROOT" && cargo build --release --locked -p selah -p selah-server --example search_bench --quiet)
+(cd "$ROOT" && cargo build --release --locked -p selah --bin selah --quiet \
+  && cargo build --release --locked -p selah-server --example search_bench --quiet)
 
 echo "== in-process (embedding, graph, data directory at $TARGET_N passages)" >&2
 "$TARGET_DIR/release/examples/search_bench" "$ROOT/tests/relevance/corpus" \

@@ -14,8 +14,9 @@ use crate::hnsw::{Hnsw, HnswParams};
 
 /// Live vectors from which the approximate graph is built and used.
 pub const ANN_FROM: usize = 20_000;
-/// Candidates the graph search looks at per result (at least 64).
-const EF_PER_RESULT: usize = 4;
+/// Candidates the graph search looks at per result (at least 128): measured at 100,000 vectors
+/// (docs/BENCHMARKS.md), 4 per result gave recall@10 0.91, 16 gives the target 0.95.
+const EF_PER_RESULT: usize = 16;
 
 /// Dot product in eight independent lanes, which the compiler turns into SIMD.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -306,7 +307,7 @@ impl<M> VectorIndex<M> {
             if n_allowed >= self.ann_from / 4 {
                 // Fewer allowed vectors need a wider look to find k of them.
                 let widen = (self.pos.len() / n_allowed.max(1)).clamp(1, 8);
-                let ef = (k * EF_PER_RESULT).max(64) * widen;
+                let ef = (k * EF_PER_RESULT).max(128) * widen;
                 let hits = g.search(query, &self.data, self.dim, k, ef, |n| allowed(n as usize));
                 let out = hits
                     .into_iter()
