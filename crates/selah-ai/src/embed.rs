@@ -52,7 +52,7 @@ impl From<candle_core::Error> for EmbedError {
 /// tensors of a few MiB to a few tens of MiB; by default glibc hands blocks that size straight
 /// back to the kernel (mmap threshold, heap trimming), so every pass pays page faults to get
 /// them again. Profiling the embedder showed a fifth of its time in the kernel for this;
-/// keeping up to 256 MiB of free heap made it 38% faster (docs/BENCHMARKS.md). Process-wide,
+/// keeping up to 256 MiB of free heap made it 20–40% faster (docs/BENCHMARKS.md). Process-wide,
 /// set once, on the first model load; other allocators and platforms are left alone. The
 /// workspace's only `unsafe`: glibc has no safe interface for this.
 #[allow(unsafe_code)]

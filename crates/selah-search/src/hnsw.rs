@@ -423,26 +423,42 @@ mod tests {
         all.into_iter().take(k).map(|x| x.1).collect()
     }
 
+    /// A graph of every vector in `data`, inserted in order.
+    fn build(data: &[f32], dim: usize) -> Hnsw {
+        let mut g = Hnsw::new(HnswParams::default());
+        for _ in 0..data.len() / dim {
+            g.insert(&data[..(g.len() + 1) * dim], dim);
+        }
+        g
+    }
+
+    /// Mean recall@10 of the graph (ef 64) against exact search over `queries`.
+    fn recall_at_10<'a>(
+        g: &Hnsw,
+        data: &[f32],
+        dim: usize,
+        queries: impl Iterator<Item = &'a [f32]>,
+    ) -> f64 {
+        let (mut hit, mut asked) = (0, 0);
+        for q in queries {
+            let want = exact(data, dim, q, 10, |_| true);
+            hit += g
+                .search(q, data, dim, 10, 64, |_| true)
+                .iter()
+                .filter(|x| want.contains(&x.0))
+                .count();
+            asked += 10;
+        }
+        hit as f64 / asked as f64
+    }
+
     #[test]
     fn recall_against_exact_search_is_high() {
         let (n, dim) = (3000, 32);
         let data = vectors(n, dim, 7);
-        let mut g = Hnsw::new(HnswParams::default());
-        for _ in 0..n {
-            g.insert(&data[..(g.len() + 1) * dim], dim);
-        }
+        let g = build(&data, dim);
         let queries = vectors(50, dim, 99);
-        let mut hit = 0;
-        for q in queries.chunks_exact(dim) {
-            let want = exact(&data, dim, q, 10, |_| true);
-            let got: Vec<u32> = g
-                .search(q, &data, dim, 10, 64, |_| true)
-                .iter()
-                .map(|x| x.0)
-                .collect();
-            hit += got.iter().filter(|x| want.contains(x)).count();
-        }
-        let recall = hit as f64 / 500.0;
+        let recall = recall_at_10(&g, &data, dim, queries.chunks_exact(dim));
         assert!(recall >= 0.95, "recall@10 {recall}");
         // A filter is honoured.
         let q = &queries[..dim];
@@ -467,23 +483,9 @@ mod tests {
             data.extend(v.iter().map(|x| x / norm));
         }
         let n = centres * copies;
-        let mut g = Hnsw::new(HnswParams::default());
-        for _ in 0..n {
-            g.insert(&data[..(g.len() + 1) * dim], dim);
-        }
-        let mut hit = 0;
-        let queries = 60;
-        for i in 0..queries {
-            let q = &data[(i * 37 % n) * dim..][..dim];
-            let want = exact(&data, dim, q, 10, |_| true);
-            let got: Vec<u32> = g
-                .search(q, &data, dim, 10, 64, |_| true)
-                .iter()
-                .map(|x| x.0)
-                .collect();
-            hit += got.iter().filter(|x| want.contains(x)).count();
-        }
-        let recall = hit as f64 / (queries * 10) as f64;
+        let g = build(&data, dim);
+        let queries = (0..60).map(|i| &data[(i * 37 % n) * dim..][..dim]);
+        let recall = recall_at_10(&g, &data, dim, queries);
         assert!(recall >= 0.95, "recall@10 among near-duplicates {recall}");
     }
 
@@ -491,10 +493,7 @@ mod tests {
     fn files_round_trip_and_damage_is_refused() {
         let (n, dim) = (200, 8);
         let data = vectors(n, dim, 3);
-        let mut g = Hnsw::new(HnswParams::default());
-        for _ in 0..n {
-            g.insert(&data[..(g.len() + 1) * dim], dim);
-        }
+        let g = build(&data, dim);
         let mut bytes = Vec::new();
         g.write_to(&mut bytes).unwrap();
         let back = Hnsw::read_from(&mut bytes.as_slice(), n).unwrap();

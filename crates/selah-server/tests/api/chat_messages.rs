@@ -686,21 +686,7 @@ async fn bad_input_scope_and_permissions() {
     }
 
     // Without chat.use: 403.
-    let me = member.get("/api/v1/auth/me").await;
-    let mid = me.body["user"]["id"].as_str().unwrap().to_string();
-    founder
-        .post(
-            "/api/v1/auth/step-up",
-            json!({"password": FOUNDER_PASSWORD}),
-        )
-        .await;
-    let r = founder
-        .put(
-            &format!("/api/v1/admin/users/{mid}/permissions"),
-            json!({"grants": [], "denials": ["chat.use"]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    deny_permission(&founder, &member, "chat.use").await;
     let own = "/api/v1/chat/sessions/00000000-0000-7000-8000-000000000000";
     for (m, p, b) in [
         (

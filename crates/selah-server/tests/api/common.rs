@@ -258,6 +258,30 @@ impl Api {
     }
 }
 
+/// Denies `user` a permission by an override, as the founder client `founder` (stepping up
+/// first). Returns the user's id.
+pub async fn deny_permission(founder: &Api, user: &Api, key: &str) -> String {
+    let uid = user.get("/api/v1/auth/me").await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = founder
+        .post(
+            "/api/v1/auth/step-up",
+            json!({"password": FOUNDER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = founder
+        .put(
+            &format!("/api/v1/admin/users/{uid}/permissions"),
+            json!({"grants": [], "denials": [key]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    uid
+}
+
 /// Asserts an error response has the API's shape and the given code.
 pub fn assert_error(r: &Resp, status: StatusCode, code: &str) {
     assert_eq!(r.status, status, "{}", r.text);

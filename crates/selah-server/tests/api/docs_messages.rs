@@ -31,13 +31,6 @@ async fn search_until(
     }
 }
 
-async fn user_id(api: &Api) -> String {
-    api.get("/api/v1/auth/me").await.body["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn messages_are_searchable(db: Db) {
     let app = app_with_docs(db, |_| {}).await;
     let founder = app.founder().await;
@@ -142,21 +135,7 @@ async fn messages_are_searchable(db: Db) {
         h.iter().any(|h| h["kind"] == "message")
     })
     .await;
-    let mid = user_id(&member).await;
-    let r = founder
-        .post(
-            "/api/v1/auth/step-up",
-            json!({"password": FOUNDER_PASSWORD}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = founder
-        .put(
-            &format!("/api/v1/admin/users/{mid}/permissions"),
-            json!({"grants": [], "denials": ["chat.use"]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    deny_permission(&founder, &member, "chat.use").await;
     let hits = search(&member, "zanzibar quokka", "&mode=fulltext").await;
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|h| h["kind"] == "document"), "{hits:?}");
