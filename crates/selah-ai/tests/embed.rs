@@ -56,9 +56,28 @@ fn meaning_decides_similarity_not_shared_words() {
     assert!(dot(&v[2], &v[3]) > dot(&v[2], &v[1]) + 0.2);
 }
 
-/// Batching pads shorter inputs; the mask must keep padding out of the mean, so a text's vector is
-/// the same alone and in a batch with a much longer one, and the order of the output follows the
-/// input whatever the internal sorting by length.
+/// Selah's encoder gives the vectors sentence-transformers gives for the same texts (short, long,
+/// accented, past the 256-token window), as written by `scripts/make-embed-reference.py`.
+#[test]
+fn vectors_agree_with_sentence_transformers() {
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        text: String,
+        vector: Vec<f32>,
+    }
+    let refs: Vec<Reference> =
+        serde_json::from_str(include_str!("fixtures/minilm-reference.json")).unwrap();
+    assert!(refs.len() >= 6);
+    let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
+    let got = embedder().embed(&texts).unwrap();
+    for (r, v) in refs.iter().zip(&got) {
+        let cos = dot(v, &r.vector);
+        assert!(cos > 0.99999, "cosine {cos} for {:?}", r.text);
+    }
+}
+
+/// Texts are embedded in parallel, longest first; a text's vector is the same alone and among
+/// many others of other lengths, and the output follows the input order.
 #[test]
 fn padding_and_batching_do_not_change_a_vector() {
     let e = embedder();

@@ -171,26 +171,30 @@ async fn vector_candidates(
 pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Result<Vec<SearchHit>> {
     let terms = query_terms(req.query);
     let limit = req.k * CANDIDATES_PER_RESULT;
-    let fulltext: Vec<i64> = if req.mode == SearchMode::Vector {
-        Vec::new()
-    } else {
-        lib.store
+    // The two searches are independent: the store's full-text query and the embedding of the
+    // question (on a blocking thread) overlap, so a hybrid search costs the slower of the two.
+    let fulltext = async {
+        if req.mode == SearchMode::Vector {
+            return Ok(Vec::new());
+        }
+        let hits = lib
+            .store
             .fulltext_search(
                 &req.scope,
                 &terms,
                 (req.document_id, req.source),
                 limit as i64,
             )
-            .await?
-            .into_iter()
-            .map(|h| h.0)
-            .collect()
+            .await?;
+        anyhow::Ok(hits.into_iter().map(|h| h.0).collect::<Vec<i64>>())
     };
-    let vector = if req.mode == SearchMode::Fulltext {
-        Vec::new()
-    } else {
-        vector_candidates(lib, req, limit).await?
+    let vector = async {
+        if req.mode == SearchMode::Fulltext {
+            return Ok(Vec::new());
+        }
+        vector_candidates(lib, req, limit).await
     };
+    let (fulltext, vector) = tokio::try_join!(fulltext, vector)?;
     let fused = reciprocal_rank_fusion(&[&fulltext, &vector]);
     let top: Vec<(i64, f64)> = fused.into_iter().take(req.k).collect();
     let ids: Vec<i64> = top.iter().map(|t| t.0).collect();

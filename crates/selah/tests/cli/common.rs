@@ -204,7 +204,7 @@ impl Drop for Server {
     }
 }
 
-/// Sends a signal with kill(1) (the crates forbid unsafe code, so no libc here).
+/// Sends a signal with kill(1) (the crates deny unsafe code, so no libc here).
 pub fn signal(pid: u32, sig: &str) {
     let st = Command::new("kill")
         .arg(format!("-{sig}"))

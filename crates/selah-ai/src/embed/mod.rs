@@ -1,27 +1,31 @@
 //! Sentence embeddings, in-process: a sentence-transformers BERT-family model (all-MiniLM-L6-v2 by
-//! default) run by candle on the CPU, with the model's own `tokenizer.json`, mean pooling over the
-//! attention mask and L2 normalisation, as sentence-transformers does for these models.
+//! default) run on the CPU by our own encoder ([`bert`], products by OpenBLAS), with the model's own
+//! `tokenizer.json`, mean pooling over the tokens and L2 normalisation, as sentence-transformers
+//! does for these models.
 //!
 //! A model is a directory holding `config.json`, `tokenizer.json` and `model.safetensors`, and
 //! optionally `sentence_bert_config.json` (the input length) and `1_Pooling/config.json` (CLS or
 //! mean pooling). Every vector records the [`Embedder::model_id`] that made it, so a changed model
 //! is noticed and its vectors are rebuilt.
 //!
-//! Calls are CPU-bound and blocking: run them off the async executor.
+//! Calls are CPU-bound and blocking: run them off the async executor. A call with several texts
+//! spreads them over the machine's cores, one text per core at a time.
 
-use std::collections::HashMap;
+mod bert;
+mod blas;
+mod kernels;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
-/// Inputs embedded in one forward pass; sorted by length first so padding stays small.
-const BATCH: usize = 16;
+use bert::{Bert, BertConfig, Scratch};
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -42,34 +46,6 @@ pub enum EmbedError {
     Model(String),
 }
 
-impl From<candle_core::Error> for EmbedError {
-    fn from(e: candle_core::Error) -> Self {
-        Self::Model(e.to_string())
-    }
-}
-
-/// Makes glibc keep freed tensor-sized blocks for reuse. A forward pass allocates and frees
-/// tensors of a few MiB to a few tens of MiB; by default glibc hands blocks that size straight
-/// back to the kernel (mmap threshold, heap trimming), so every pass pays page faults to get
-/// them again. Profiling the embedder showed a fifth of its time in the kernel for this;
-/// keeping up to 256 MiB of free heap made it 20–40% faster (docs/BENCHMARKS.md). Process-wide,
-/// set once, on the first model load; other allocators and platforms are left alone. The
-/// workspace's only `unsafe`: glibc has no safe interface for this.
-#[allow(unsafe_code)]
-fn keep_tensor_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            // SAFETY: mallopt only changes allocator parameters; it is thread-safe in glibc.
-            unsafe {
-                libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
-                libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
-            }
-        });
-    }
-}
-
 /// `sentence_bert_config.json`.
 #[derive(Deserialize)]
 struct SentenceConfig {
@@ -85,8 +61,8 @@ struct PoolingConfig {
 
 /// A loaded embedding model.
 pub struct Embedder {
-    model: BertModel,
-    /// Truncates to `max_tokens` and pads batches.
+    model: Bert,
+    /// Truncates to `max_tokens`.
     tokenizer: Tokenizer,
     /// The same vocabulary without truncation or padding, for counting.
     counter: Tokenizer,
@@ -138,7 +114,7 @@ fn model_id(dir: &Path, weights: &Path) -> Result<String, EmbedError> {
 impl Embedder {
     /// Loads the model in `dir`.
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
-        keep_tensor_memory();
+        blas::single_threaded();
         let config: BertConfig = parse(&dir.join("config.json"))?;
         let max_tokens = match dir.join("sentence_bert_config.json") {
             p if p.exists() => parse::<SentenceConfig>(&p)?.max_seq_length,
@@ -166,22 +142,11 @@ impl Embedder {
                 max_length: max_tokens,
                 ..Default::default()
             }))
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?
+            .with_padding(None);
 
         let weights = dir.join("model.safetensors");
-        let tensors: HashMap<String, Tensor> =
-            candle_core::safetensors::load(&weights, &Device::Cpu).map_err(|e| {
-                EmbedError::Files {
-                    path: weights.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        let model = BertModel::load(vb, &config)?;
+        let model = Bert::load(&config, &weights)?;
         Ok(Self {
             model,
             tokenizer,
@@ -219,49 +184,58 @@ impl Embedder {
 
     /// One unit-length vector per text, in order.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
-        let mut out = vec![Vec::new(); texts.len()];
-        for group in order.chunks(BATCH) {
-            let batch: Vec<&str> = group.iter().map(|&i| texts[i]).collect();
-            for (&i, v) in group.iter().zip(self.embed_batch(&batch)?) {
-                out[i] = v;
-            }
-        }
-        Ok(out)
-    }
-
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings = self
             .tokenizer
             .encode_batch_fast(texts.to_vec(), true)
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        let rows = encodings.len();
-        let len = encodings.first().map_or(0, |e| e.len());
-        let mut ids = Vec::with_capacity(rows * len);
-        let mut mask = Vec::with_capacity(rows * len);
-        for e in &encodings {
-            ids.extend_from_slice(e.get_ids());
-            mask.extend_from_slice(e.get_attention_mask());
-        }
-        let ids = Tensor::from_vec(ids, (rows, len), &Device::Cpu)?;
-        let mask = Tensor::from_vec(mask, (rows, len), &Device::Cpu)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        let pooled = if self.cls_pooling {
-            hidden.narrow(1, 0, 1)?.squeeze(1)?
-        } else {
-            // Mean over the real tokens only: padding is masked out of the sum and the count.
-            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-            let sum = hidden.broadcast_mul(&m)?.sum(1)?;
-            let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-            sum.broadcast_div(&count)?
+        // Longest first, so the last texts a core picks up are short and the cores finish together.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = cores.min(texts.len());
+        let next = AtomicUsize::new(0);
+        let out = Mutex::new(vec![Vec::new(); texts.len()]);
+        let work = || -> Result<(), EmbedError> {
+            let mut scratch = Scratch::default();
+            while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let v = self.vector(encodings[i].get_ids(), &mut scratch)?;
+                out.lock().unwrap_or_else(|p| p.into_inner())[i] = v;
+            }
+            Ok(())
         };
-        let norm = pooled
-            .sqr()?
-            .sum_keepdim(1)?
-            .sqrt()?
-            .clamp(1e-12, f64::MAX)?;
-        Ok(pooled.broadcast_div(&norm)?.to_vec2::<f32>()?)
+        if workers <= 1 {
+            work()?;
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
+                handles
+                    .into_iter()
+                    .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            })?;
+        }
+        Ok(out.into_inner().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The pooled, unit-length vector of one tokenised text.
+    fn vector(&self, ids: &[u32], scratch: &mut Scratch) -> Result<Vec<f32>, EmbedError> {
+        if ids.is_empty() {
+            return Err(EmbedError::Tokenizer("the text gave no tokens".into()));
+        }
+        let tokens = self.model.encode(ids, scratch)?;
+        let mut pooled = vec![0.0f32; self.dim];
+        if self.cls_pooling {
+            pooled.copy_from_slice(&tokens[..self.dim]);
+        } else {
+            for row in tokens.chunks_exact(self.dim) {
+                for (p, v) in pooled.iter_mut().zip(row) {
+                    *p += v;
+                }
+            }
+            let n = ids.len() as f32;
+            pooled.iter_mut().for_each(|p| *p /= n);
+        }
+        let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        pooled.iter_mut().for_each(|p| *p /= norm);
+        Ok(pooled)
     }
 }
