@@ -1,5 +1,10 @@
-//! Reciprocal rank fusion: combines ranked lists (full-text, vector) into one, rewarding items
-//! that rank well in several lists without comparing their incomparable raw scores.
+//! Fusion of ranked lists (full text, vectors) into one: by their scores, each list's scaled to
+//! 0–1 and weighted ([`score_fusion`], what hybrid search uses), or by ranks alone
+//! ([`reciprocal_rank_fusion`]).
+//!
+//! Rank fusion throws away how far apart two results are: a passage far ahead in full text but
+//! absent from the vector list fell below passages both lists ranked middling. On the relevance
+//! set, score fusion found 5 more of 96 answers in the top five (docs/BENCHMARKS.md, "Search").
 
 use std::collections::HashMap;
 
@@ -26,9 +31,63 @@ pub fn reciprocal_rank_fusion(lists: &[&[i64]]) -> Vec<(i64, f64)> {
     out.into_iter().map(|(id, s, _)| (id, s)).collect()
 }
 
+/// Fuses scored lists (best first, higher is better), each with a weight: an item scores the sum
+/// over the lists of `weight × (score − min) / (max − min)`, min and max taken over that list;
+/// an item a list lacks gets that list's minimum (0). A list whose scores are all equal gives
+/// its items 1. Best first; ties broken by first appearance.
+pub fn score_fusion(lists: &[(&[(i64, f64)], f64)]) -> Vec<(i64, f64)> {
+    let mut score: HashMap<i64, (f64, usize)> = HashMap::new();
+    let mut seen = 0usize;
+    for (list, weight) in lists {
+        let (lo, hi) = list
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                (lo.min(x.1), hi.max(x.1))
+            });
+        for (id, s) in list.iter() {
+            let scaled = if hi > lo { (s - lo) / (hi - lo) } else { 1.0 };
+            let e = score.entry(*id).or_insert_with(|| {
+                seen += 1;
+                (0.0, seen)
+            });
+            e.0 += weight * scaled;
+        }
+    }
+    let mut out: Vec<(i64, f64, usize)> =
+        score.into_iter().map(|(id, (s, o))| (id, s, o)).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    out.into_iter().map(|(id, s, _)| (id, s)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clear_lead_in_one_list_beats_middling_ranks_in_both() {
+        // 1 leads full text by far and is missing from the vector list; 2 and 3 are middling in
+        // both. Rank fusion puts 2 and 3 first; score fusion keeps 1 on top.
+        let text = [(1, 30.0), (2, 12.0), (3, 11.0), (4, 10.0)];
+        let vec = [(5, 0.62), (2, 0.60), (3, 0.59), (6, 0.40)];
+        let ranks = reciprocal_rank_fusion(&[&[1, 2, 3, 4], &[5, 2, 3, 6]]);
+        assert_eq!(ranks[0].0, 2);
+        let scores = score_fusion(&[(&text, 0.6), (&vec, 0.4)]);
+        assert_eq!(scores[0].0, 1, "{scores:?}");
+        assert!((scores[0].1 - 0.6).abs() < 1e-12);
+        // 2: 0.6 × 2/20 + 0.4 × 0.20/0.22.
+        let two = scores.iter().find(|s| s.0 == 2).unwrap().1;
+        assert!((two - (0.6 * 0.1 + 0.4 * 0.2 / 0.22)).abs() < 1e-9, "{two}");
+        assert_eq!(scores.len(), 6);
+    }
+
+    #[test]
+    fn score_fusion_of_nothing_or_of_equal_scores() {
+        assert!(score_fusion(&[(&[], 0.5), (&[], 0.5)]).is_empty());
+        assert_eq!(
+            score_fusion(&[(&[(7, 3.0), (8, 3.0)], 0.5)]),
+            vec![(7, 0.5), (8, 0.5)]
+        );
+    }
 
     #[test]
     fn items_in_both_lists_rise() {

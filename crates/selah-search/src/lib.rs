@@ -7,7 +7,7 @@
 //! - [`highlight`]: a passage and those words → the spans to mark ([`highlight()`]).
 //! - [`vector`]: the in-memory vector index searched with a scope filter ([`VectorIndex`]),
 //!   exact for small collections, an HNSW graph ([`hnsw`]) for large ones.
-//! - [`fusion`]: full-text and vector rankings combined ([`reciprocal_rank_fusion`]).
+//! - [`fusion`]: full-text and vector rankings combined ([`score_fusion`], [`reciprocal_rank_fusion`]).
 
 pub mod chunk;
 pub mod extract;
@@ -20,7 +20,7 @@ pub mod vector;
 
 pub use chunk::{Chunk, ChunkOptions, TokenCount, chunk_text};
 pub use extract::{DocFormat, ExtractError, Extracted, extract_file};
-pub use fusion::reciprocal_rank_fusion;
+pub use fusion::{reciprocal_rank_fusion, score_fusion};
 pub use highlight::{Span, highlight};
 pub use terms::{query_terms, stem};
 pub use vector::{SearchPath, VectorIndex};

@@ -405,15 +405,18 @@ impl Store {
         }
         let cond = scope.condition(2);
         let sql = match self.backend() {
-            Backend::Sqlite => {
-                format!(
-                    "SELECT t.id, -bm25(passages_fts, 2.0, 0.5, 1.0) AS score FROM passages_fts \
-                     JOIN passages t ON t.id = passages_fts.rowid \
-                     WHERE passages_fts MATCH $1 AND t.searchable = 1 AND {cond} \
-                       AND ($4 IS NULL OR t.document_id = $4) AND {SOURCE_CONDITION} \
-                     ORDER BY score DESC LIMIT $5"
-                )
-            }
+            // FTS5 ranks inside the virtual table first, and only its best `$7` rows are joined
+            // with `passages` and filtered by scope and source: at 100,000 passages a common
+            // word matches tens of thousands, and joining every one of them dominated the query.
+            Backend::Sqlite => format!(
+                "SELECT t.id, f.score FROM (SELECT rowid AS id, \
+                   -bm25(passages_fts, 2.0, 0.5, 1.0) AS score FROM passages_fts \
+                   WHERE passages_fts MATCH $1 ORDER BY score DESC LIMIT $7) f \
+                 JOIN passages t ON t.id = f.id \
+                 WHERE t.searchable = 1 AND {cond} \
+                   AND ($4 IS NULL OR t.document_id = $4) AND {SOURCE_CONDITION} \
+                 ORDER BY f.score DESC LIMIT $5"
+            ),
             Backend::Postgres => format!(
                 "SELECT t.id, ts_rank_cd(t.tsv, q)::float8 AS score \
                  FROM passages t, to_tsquery('english', $1) q \
@@ -434,18 +437,37 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(" | "),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(expr)
-            .bind(scope.user_id())
-            .bind(scope.team_param())
-            .bind(document_id)
-            .bind(limit)
-            .bind(source.as_str())
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("score")?)))
-            .collect()
+        // The ranking window widens when the scope or the filters leave fewer than `limit` of its
+        // rows (a user who owns a small share of the passages); the last try has no window, so
+        // the result is always the true best `limit`. One document's passages: no window at all.
+        let mut windows = vec![
+            limit.saturating_mul(4).max(64),
+            limit.saturating_mul(64),
+            -1,
+        ];
+        if document_id.is_some() || self.backend() == Backend::Postgres {
+            windows.drain(..2);
+        }
+        for window in windows {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(expr.clone())
+                .bind(scope.user_id())
+                .bind(scope.team_param())
+                .bind(document_id)
+                .bind(limit)
+                .bind(source.as_str());
+            if self.backend() == Backend::Sqlite {
+                query = query.bind(window);
+            }
+            let rows = query.fetch_all(self.reader()).await?;
+            if rows.len() as i64 >= limit || window < 0 {
+                return rows
+                    .iter()
+                    .map(|r| Ok((r.try_get("id")?, r.try_get("score")?)))
+                    .collect();
+            }
+        }
+        unreachable!("the last window is unbounded")
     }
 
     /// The passages with these ids that are searchable and in the scope, with their sources

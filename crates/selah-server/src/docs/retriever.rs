@@ -48,6 +48,7 @@ impl Retriever for LibraryRetriever {
                 // The conversation is already in the context; other chats are not sources.
                 source: SourceFilter::Documents,
                 mode: SearchMode::Hybrid,
+                fusion: Default::default(),
             };
             let hits = search(&self.0, &req)
                 .await

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use selah_search::highlight::{Span, highlight};
-use selah_search::reciprocal_rank_fusion;
 use selah_search::terms::query_terms;
+use selah_search::{reciprocal_rank_fusion, score_fusion};
 use selah_store::Scope;
 use selah_store::passages::{SearchScope, SourceFilter};
 use serde::{Deserialize, Serialize};
@@ -29,8 +29,26 @@ pub enum SearchMode {
     Vector,
 }
 
+/// How hybrid search combines its two rankings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Fusion {
+    /// Scores scaled to 0–1 per ranking, full text weighted [`FULLTEXT_WEIGHT`] (the default).
+    #[default]
+    Scores,
+    /// Reciprocal rank fusion (ranks only).
+    Rrf,
+}
+
+/// Full text's share of a hybrid score (vectors have the rest). Chosen on the relevance set:
+/// 0.5–0.7 all beat rank fusion there, 0.6 most (docs/BENCHMARKS.md, "Search").
+pub const FULLTEXT_WEIGHT: f64 = 0.6;
+
 /// Candidates each ranking contributes per result asked for.
 const CANDIDATES_PER_RESULT: usize = 4;
+/// At least this many candidates per ranking: score fusion scales each ranking between its best
+/// and its last candidate, so that span must not shrink with `k`.
+const MIN_CANDIDATES: usize = 50;
 
 /// Where a passage comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -71,8 +89,14 @@ pub struct SearchHit {
     pub score: f64,
     /// Rank in the full-text list (1 = best), if it was there.
     pub fulltext_rank: Option<usize>,
+    /// The full-text score (BM25 on SQLite, `ts_rank_cd` on PostgreSQL; higher is better), when
+    /// full text found it.
+    pub fulltext_score: Option<f64>,
     /// Rank in the vector list, if it was there.
     pub vector_rank: Option<usize>,
+    /// Cosine similarity between the question's vector and the passage's, when vector search
+    /// found it.
+    pub vector_score: Option<f64>,
     /// Character spans of `text` that match the query's words.
     #[schema(value_type = Vec<Object>)]
     pub highlights: Vec<Span>,
@@ -93,6 +117,8 @@ pub struct SearchRequest<'a> {
     pub source: SourceFilter,
     /// Rankings used.
     pub mode: SearchMode,
+    /// How hybrid search combines them.
+    pub fusion: Fusion,
 }
 
 /// The team ids whose passages a scope may see (None: personal passages only).
@@ -148,7 +174,7 @@ async fn vector_candidates(
     lib: &Arc<Library>,
     req: &SearchRequest<'_>,
     limit: usize,
-) -> anyhow::Result<Vec<i64>> {
+) -> anyhow::Result<Vec<(i64, f64)>> {
     let Some(embedder) = lib.embedder_now() else {
         return Ok(Vec::new());
     };
@@ -164,13 +190,13 @@ async fn vector_candidates(
             allowed(m, &req.scope, teams.as_ref(), (req.document_id, req.source))
         })
     });
-    Ok(hits.into_iter().map(|h| h.0).collect())
+    Ok(hits.into_iter().map(|(id, s)| (id, f64::from(s))).collect())
 }
 
 /// Runs a search.
 pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Result<Vec<SearchHit>> {
     let terms = query_terms(req.query);
-    let limit = req.k * CANDIDATES_PER_RESULT;
+    let limit = (req.k * CANDIDATES_PER_RESULT).max(MIN_CANDIDATES);
     // The two searches are independent: the store's full-text query and the embedding of the
     // question (on a blocking thread) overlap, so a hybrid search costs the slower of the two.
     let fulltext = async {
@@ -186,7 +212,7 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
                 limit as i64,
             )
             .await?;
-        anyhow::Ok(hits.into_iter().map(|h| h.0).collect::<Vec<i64>>())
+        anyhow::Ok(hits)
     };
     let vector = async {
         if req.mode == SearchMode::Fulltext {
@@ -195,7 +221,14 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
         vector_candidates(lib, req, limit).await
     };
     let (fulltext, vector) = tokio::try_join!(fulltext, vector)?;
-    let fused = reciprocal_rank_fusion(&[&fulltext, &vector]);
+    let ids_of = |list: &[(i64, f64)]| list.iter().map(|h| h.0).collect::<Vec<i64>>();
+    let fused = match req.fusion {
+        Fusion::Scores => score_fusion(&[
+            (&fulltext, FULLTEXT_WEIGHT),
+            (&vector, 1.0 - FULLTEXT_WEIGHT),
+        ]),
+        Fusion::Rrf => reciprocal_rank_fusion(&[&ids_of(&fulltext), &ids_of(&vector)]),
+    };
     let top: Vec<(i64, f64)> = fused.into_iter().take(req.k).collect();
     let ids: Vec<i64> = top.iter().map(|t| t.0).collect();
     let mut rows: HashMap<i64, selah_store::passages::PassageHit> = lib
@@ -205,7 +238,8 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let rank = |list: &[i64], id: i64| list.iter().position(|x| *x == id).map(|p| p + 1);
+    let rank = |list: &[(i64, f64)], id: i64| list.iter().position(|x| x.0 == id).map(|p| p + 1);
+    let score_in = |list: &[(i64, f64)], id: i64| list.iter().find(|x| x.0 == id).map(|x| x.1);
     Ok(top
         .into_iter()
         .filter_map(|(id, score)| {
@@ -229,7 +263,9 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
                 text: p.text,
                 score,
                 fulltext_rank: rank(&fulltext, id),
+                fulltext_score: score_in(&fulltext, id),
                 vector_rank: rank(&vector, id),
+                vector_score: score_in(&vector, id),
             })
         })
         .collect())

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::search::{SearchHit, SearchMode, SearchRequest, search};
+use super::search::{Fusion, SearchHit, SearchMode, SearchRequest, search};
 use crate::authz::{Require, perm};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
@@ -43,6 +43,9 @@ pub struct SearchParams {
     /// `hybrid` (default), `fulltext` or `vector`.
     #[param(value_type = Option<String>)]
     pub mode: Option<SearchMode>,
+    /// How hybrid search combines its rankings: `scores` (default) or `rrf`.
+    #[param(value_type = Option<String>)]
+    pub fusion: Option<Fusion>,
 }
 
 /// Search the caller's documents and chat messages.
@@ -106,6 +109,7 @@ async fn search_passages(
         document_id: p.doc.as_deref(),
         source,
         mode: p.mode.unwrap_or_default(),
+        fusion: p.fusion.unwrap_or_default(),
     };
     let hits = search(&state.docs, &req)
         .await

@@ -224,6 +224,11 @@ async fn bad_notes_edits_and_searches_are_refused() {
             "validation",
         ),
         ("q=owls&mode=magic", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            "q=owls&fusion=average",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
         ("k=3", StatusCode::BAD_REQUEST, "bad_request"),
     ] {
         assert_error(

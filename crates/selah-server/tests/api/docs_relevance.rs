@@ -8,7 +8,7 @@
 //! first relevant hit (0 when none is in the top 10), averaged. The figures are printed (run with
 //! `--nocapture`) and recorded in docs/BENCHMARKS.md.
 //!
-//! The issue's target is hybrid recall@5 ≥ 0.9; measured today it is 0.84 (BENCHMARKS.md). The
+//! The issue's target is hybrid recall@5 ≥ 0.9; measured today it is 0.896 (BENCHMARKS.md). The
 //! assertion is a floor that catches regressions, raised as ranking improves; it is not the
 //! target, and the issue stays open until the target is met.
 
@@ -94,7 +94,13 @@ async fn hybrid_search_finds_the_answers() {
     }
 
     let mut table = Vec::new();
-    for mode in ["fulltext", "vector", "hybrid"] {
+    // Hybrid with score fusion (the default), and with rank fusion for comparison.
+    for (mode, params) in [
+        ("fulltext", "&mode=fulltext"),
+        ("vector", "&mode=vector"),
+        ("hybrid", "&mode=hybrid"),
+        ("hybrid-rrf", "&mode=hybrid&fusion=rrf"),
+    ] {
         let mut s = Scores::default();
         let mut missed = Vec::new();
         for q in &questions {
@@ -105,7 +111,7 @@ async fn hybrid_search_finds_the_answers() {
                     q.id, q.doc
                 )
             });
-            let hits = search(&founder, &q.question, &format!("&k=10&mode={mode}")).await;
+            let hits = search(&founder, &q.question, &format!("&k=10{params}")).await;
             let first = hits.iter().position(|h| relevant(h, doc_id, span));
             if first.is_some_and(|r| r < 5) {
                 s.recall5 += 1.0;
@@ -129,9 +135,10 @@ async fn hybrid_search_finds_the_answers() {
         table.push((mode, s));
     }
     let hybrid = &table[2].1;
-    // Measured 0.844 on 2026-11-22 (the same in every run: ranking is deterministic); the
-    // issue's target is 0.9. A floor against regressions, raised as ranking improves.
-    let floor = 0.83;
+    // Measured 0.896 with score fusion (0.844 with rank fusion) on 2026-11-22, the same in every
+    // run: ranking is deterministic. The issue's target is 0.9. A floor against regressions,
+    // raised as ranking improves.
+    let floor = 0.88;
     assert!(
         hybrid.recall5 >= floor,
         "hybrid recall@5 {:.3} fell below {floor}: {table:?}",
