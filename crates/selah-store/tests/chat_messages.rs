@@ -5,33 +5,10 @@
 use selah_core::Role;
 use selah_store::chat_messages::{MessageStatus, NewMessage, SessionSummary};
 use selah_store::chat_preferences::ChatPreferences;
-use selah_store::{Scope, Store, now_ms};
+use selah_store::{Store, now_ms};
 
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open("", dir.path()).await.unwrap();
-    (store, dir)
-}
-
-async fn postgres() -> (Store, tempfile::TempDir) {
-    let url = selah_store::testing::fresh_postgres_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(&url, dir.path()).await.unwrap();
-    (store, dir)
-}
-
-fn personal(u: &str) -> Scope {
-    Scope::Personal {
-        user_id: u.to_string(),
-    }
-}
-
-fn team(u: &str, t: &str) -> Scope {
-    Scope::Team {
-        user_id: u.to_string(),
-        team_id: t.to_string(),
-    }
-}
+mod support;
+use support::*;
 
 fn msg<'a>(role: &'a str, content: &'a str, status: MessageStatus) -> NewMessage<'a> {
     NewMessage {

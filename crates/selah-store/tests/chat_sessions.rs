@@ -6,31 +6,8 @@ use selah_store::chat_sessions::{ChatSessionPatch, list_sql};
 use selah_store::{Scope, Store};
 use sqlx::Row;
 
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open("", dir.path()).await.unwrap();
-    (store, dir)
-}
-
-async fn postgres() -> (Store, tempfile::TempDir) {
-    let url = selah_store::testing::fresh_postgres_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(&url, dir.path()).await.unwrap();
-    (store, dir)
-}
-
-fn personal(u: &str) -> Scope {
-    Scope::Personal {
-        user_id: u.to_string(),
-    }
-}
-
-fn team(u: &str, t: &str) -> Scope {
-    Scope::Team {
-        user_id: u.to_string(),
-        team_id: t.to_string(),
-    }
-}
+mod support;
+use support::*;
 
 async fn crud_stays_in_scope(store: &Store) {
     let a = store.create_user("a", "h", Role::Member).await.unwrap().id;

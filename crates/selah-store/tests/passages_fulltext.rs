@@ -4,28 +4,12 @@
 //! the caller's best passages).
 
 use selah_core::Role;
+use selah_store::Store;
 use selah_store::documents::NewDocument;
 use selah_store::passages::{NewPassage, SearchScope, SourceFilter};
-use selah_store::{Scope, Store};
 
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open("", dir.path()).await.unwrap();
-    (store, dir)
-}
-
-async fn postgres() -> (Store, tempfile::TempDir) {
-    let url = selah_store::testing::fresh_postgres_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(&url, dir.path()).await.unwrap();
-    (store, dir)
-}
-
-fn personal(u: &str) -> Scope {
-    Scope::Personal {
-        user_id: u.to_string(),
-    }
-}
+mod support;
+use support::*;
 
 /// A ready document of `owner` whose passages have these texts.
 async fn ready_document(store: &Store, owner: &str, texts: &[String]) -> String {
