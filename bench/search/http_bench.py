@@ -15,6 +15,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -145,6 +146,15 @@ def search_latency(args, work):
             if c.call("GET", f"/api/v1/search?q={q0}&mode=vector&k=1"):
                 break
             time.sleep(0.1)
+        # How long the server took to build its full-text index from the store at start.
+        with open(os.path.join(work, "search.log"), errors="replace") as log:
+            for line in log:
+                if "full-text index loaded" in line:
+                    m = re.search(r'"?ms"?[=:]\s*(\d+)', line)
+                    n = re.search(r'"?passages"?[=:]\s*(\d+)', line)
+                    print(json.dumps({"part": "fulltext_index_load",
+                                      "passages": int(n.group(1)) if n else None,
+                                      "ms": int(m.group(1)) if m else None}), flush=True)
         for mode in ("hybrid", "fulltext", "vector"):
             for q in questions[:5]:
                 c.call("GET", f"/api/v1/search?q={urllib.parse.quote(q)}&k=10&mode={mode}")

@@ -26,8 +26,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/selah-search-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 echo "building --release…" >&2
-(cd "$ROOT" && cargo build --release --locked -p selah --bin selah --quiet \
-  && cargo build --release --locked -p selah-server --example search_bench --quiet)
+# One build of the whole workspace: `-p` would select another feature set per package and build
+# llama.cpp twice.
+(cd "$ROOT" && cargo build --release --locked --workspace --bins --examples --quiet)
 
 echo "== in-process (embedding, graph, data directory at $TARGET_N passages)" >&2
 "$TARGET_DIR/release/examples/search_bench" "$ROOT/tests/relevance/corpus" \

@@ -24,23 +24,26 @@ pub const MAX_TERM_CHARS: usize = 64;
 ///
 /// A query made of stopwords only ("the who") keeps them: they are all it has.
 pub fn query_terms(query: &str) -> Vec<String> {
-    let words = || {
-        query
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| {
-                let lower = w.to_lowercase();
-                match lower.char_indices().nth(MAX_TERM_CHARS) {
-                    Some((cut, _)) => lower[..cut].to_owned(),
-                    None => lower,
-                }
-            })
-    };
-    let mut terms = collect(words().filter(|w| !is_stopword(w)));
+    let mut terms = collect(words(query).filter(|w| !is_stopword(w)));
     if terms.is_empty() {
-        terms = collect(words());
+        terms = collect(words(query));
     }
     terms
+}
+
+/// The words of a text as search sees them: split on anything not alphanumeric (Unicode-aware),
+/// lowercased, each cut to [`MAX_TERM_CHARS`] chars. Passages are indexed with these words
+/// (stemmed), so a query and a passage always split the same way.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let lower = w.to_lowercase();
+            match lower.char_indices().nth(MAX_TERM_CHARS) {
+                Some((cut, _)) => lower[..cut].to_owned(),
+                None => lower,
+            }
+        })
 }
 
 fn collect(words: impl Iterator<Item = String>) -> Vec<String> {

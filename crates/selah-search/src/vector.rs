@@ -43,9 +43,9 @@ struct Slot<M> {
     meta: Option<M>,
 }
 
-/// A scored hit; ordered so the heap's top is the worst kept so far.
+/// A scored hit; ordered so the heap's top is the worst kept so far (lower score, then higher id).
 #[derive(PartialEq)]
-struct Scored(f32, i64);
+pub(crate) struct Scored(pub(crate) f32, pub(crate) i64);
 
 impl Eq for Scored {}
 
@@ -122,6 +122,12 @@ impl<M> VectorIndex<M> {
     /// Whether `id` is held.
     pub fn contains(&self, id: i64) -> bool {
         self.pos.contains_key(&id)
+    }
+
+    /// The similarity (dot product) of `query` with the vector of `id`, if held.
+    pub fn similarity(&self, query: &[f32], id: i64) -> Option<f32> {
+        let slot = *self.pos.get(&id)? as usize;
+        (query.len() == self.dim).then(|| dot(query, &self.data[slot * self.dim..][..self.dim]))
     }
 
     /// Whether the approximate graph is in use.

@@ -7,12 +7,16 @@
 //!    builds the HNSW graph (build time), and measures vector search with the question vectors:
 //!    ANN recall@10 against exact search (by id, and by score: a hit scoring at least the exact
 //!    10th counts, which forgives ties), and ANN and exact latency (P50/P99);
-//! 3. writes a data directory (SQLite) holding those `TARGET` passages with their vectors, owned
+//!    and the latency of embedding one question (every hybrid search does);
+//! 3. builds the full-text index over `TARGET` passages (the corpus repeated): build time, and
+//!    search latency (P50/P99, 50 candidates as hybrid search asks for);
+//! 4. writes a data directory (SQLite) holding those `TARGET` passages with their vectors, owned
 //!    by a founder `bench` / `bench-password-long`, for the HTTP latency run;
-//! 4. writes `passages.jsonl` (texts), `our_vectors.f32` (the real passages' vectors) and
+//! 5. writes `passages.jsonl` (texts), `our_vectors.f32` (the real passages' vectors) and
 //!    `questions.jsonl` for the Python baseline and the cross-check.
 //!
-//! `cargo run --release -p selah-server --example search_bench -- CORPUS QUESTIONS MODEL OUT [TARGET]`
+//! `bench/search/run.sh` runs it; by hand, `cargo build --release --workspace --examples`, then
+//! `target/release/examples/search_bench CORPUS QUESTIONS MODEL OUT [TARGET]`
 //! prints one JSON object per part.
 
 use std::io::Write;
@@ -21,7 +25,10 @@ use std::time::Instant;
 
 use selah_ai::Embedder;
 use selah_core::Role;
-use selah_search::{ChunkOptions, DocFormat, VectorIndex, chunk_text, extract_file};
+use selah_search::{
+    ChunkOptions, DocFormat, TextFields, TextIndex, VectorIndex, chunk_text, extract_file,
+    query_terms,
+};
 use selah_store::Store;
 use selah_store::documents::NewDocument;
 use selah_store::passages::NewPassage;
@@ -166,6 +173,21 @@ async fn main() -> anyhow::Result<()> {
     qfile.flush()?;
     let qrefs: Vec<&str> = qs.iter().map(|q| q.question.as_str()).collect();
     let qvecs = embedder.embed(&qrefs)?;
+    // A search embeds its question alone: that latency is part of every hybrid search.
+    let mut embed_ms = Vec::new();
+    for _ in 0..3 {
+        for q in &qrefs {
+            let t = Instant::now();
+            embedder.embed(&[q])?;
+            embed_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    embed_ms.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({"part": "question_embed", "questions": embed_ms.len(),
+        "p50_ms": percentile(&embed_ms, 0.5), "p99_ms": percentile(&embed_ms, 0.99)})
+    );
 
     // 2. Grow to TARGET, build the graph, measure.
     let dim = embedder.dimensions();
@@ -216,7 +238,37 @@ async fn main() -> anyhow::Result<()> {
         "exact_p50_ms": percentile(&exact_ms, 0.5), "exact_p99_ms": percentile(&exact_ms, 0.99)})
     );
 
-    // 3. A data directory with TARGET passages for the HTTP run.
+    // 3. The full-text index at TARGET passages (the corpus repeated), in-process.
+    let start = Instant::now();
+    let mut text = TextIndex::new();
+    for i in 0..target {
+        let p = &passages[i % passages.len()];
+        let fields = TextFields {
+            title: &title_of(&contents_names[p.doc]),
+            heading: p.heading.as_deref(),
+            text: &p.text,
+        };
+        text.insert(i as i64 + 1, fields, ());
+    }
+    let text_build = start.elapsed().as_secs_f64();
+    let mut text_ms = Vec::new();
+    for _ in 0..5 {
+        for q in &qrefs {
+            let terms = query_terms(q);
+            let t = Instant::now();
+            std::hint::black_box(text.search(&terms, 50, |_| true));
+            text_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    text_ms.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({"part": "text_index", "passages": text.len(), "build_s": text_build,
+        "p50_ms": percentile(&text_ms, 0.5), "p99_ms": percentile(&text_ms, 0.99)})
+    );
+    drop(text);
+
+    // 4. A data directory with TARGET passages for the HTTP run.
     let data = out.join("data");
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;

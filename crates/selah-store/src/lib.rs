@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod message_passages;
 pub mod migrate;
+pub mod passage_texts;
 pub mod passages;
 pub mod permissions;
 pub mod scope;

@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_ai_runtime"),
     migration!(3, "0003_chat"),
     migration!(4, "0004_documents"),
+    migration!(5, "0005_fulltext_in_memory"),
 ];
 
 /// The newest schema version this binary knows.

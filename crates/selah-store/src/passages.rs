@@ -1,13 +1,13 @@
-//! Passages (the searchable pieces of documents), their vectors and the full-text index.
+//! Passages (the searchable pieces of documents and chat messages) and their vectors.
 //!
-//! Full text is SQLite's FTS5 (BM25, Porter stemming) or PostgreSQL's own `tsvector` search.
-//! Search queries are scoped with [`SearchScope`]; the worker's writes go by document id and
-//! generation (see the documents module).
+//! Ranking happens in memory (`selah_search`'s text and vector indexes, built from this store);
+//! the store re-checks every hit against [`SearchScope`] before it is returned. The worker's
+//! writes go by document id and generation (see the documents module).
 
 use sqlx::Row;
 
 use crate::scope::{self, Scope};
-use crate::{Backend, Result, Store, now_ms};
+use crate::{Result, Store, now_ms};
 
 /// Whose passages a search may return.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,22 +66,6 @@ pub enum SourceFilter {
     /// Chat messages only.
     Messages,
 }
-
-impl SourceFilter {
-    /// The value bound for [`SOURCE_CONDITION`].
-    fn as_str(self) -> &'static str {
-        match self {
-            SourceFilter::All => "all",
-            SourceFilter::Documents => "documents",
-            SourceFilter::Messages => "messages",
-        }
-    }
-}
-
-/// The source filter on alias `t`, its value bound at `$6`.
-const SOURCE_CONDITION: &str = "(CAST($6 AS TEXT) = 'all' \
-    OR (CAST($6 AS TEXT) = 'documents' AND t.document_id IS NOT NULL) \
-    OR (CAST($6 AS TEXT) = 'messages' AND t.message_id IS NOT NULL))";
 
 /// A passage to store.
 #[derive(Debug, Clone)]
@@ -384,90 +368,6 @@ impl Store {
         // Ids are integers from our own store, never user text.
         let filter = format!("p.searchable = 1 AND p.id IN ({})", id_list(ids));
         self.vectors_where(model, None, &filter).await
-    }
-
-    /// Full-text search over searchable passages in the scope: ids with scores, best first.
-    /// `terms` are plain words (letters and digits only; the caller extracts them), any of which
-    /// may match.
-    pub async fn fulltext_search(
-        &self,
-        scope: &SearchScope,
-        terms: &[String],
-        (document_id, source): (Option<&str>, SourceFilter),
-        limit: i64,
-    ) -> Result<Vec<(i64, f64)>> {
-        let terms: Vec<&String> = terms
-            .iter()
-            .filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric))
-            .collect();
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
-        let cond = scope.condition(2);
-        let sql = match self.backend() {
-            // FTS5 ranks inside the virtual table first, and only its best `$7` rows are joined
-            // with `passages` and filtered by scope and source: at 100,000 passages a common
-            // word matches tens of thousands, and joining every one of them dominated the query.
-            Backend::Sqlite => format!(
-                "SELECT t.id, f.score FROM (SELECT rowid AS id, \
-                   -bm25(passages_fts, 2.0, 0.5, 1.0) AS score FROM passages_fts \
-                   WHERE passages_fts MATCH $1 ORDER BY score DESC LIMIT $7) f \
-                 JOIN passages t ON t.id = f.id \
-                 WHERE t.searchable = 1 AND {cond} \
-                   AND ($4 IS NULL OR t.document_id = $4) AND {SOURCE_CONDITION} \
-                 ORDER BY f.score DESC LIMIT $5"
-            ),
-            Backend::Postgres => format!(
-                "SELECT t.id, ts_rank_cd(t.tsv, q)::float8 AS score \
-                 FROM passages t, to_tsquery('english', $1) q \
-                 WHERE t.tsv @@ q AND t.searchable = 1 AND {cond} \
-                   AND ($4::text IS NULL OR t.document_id = $4) AND {SOURCE_CONDITION} \
-                 ORDER BY score DESC LIMIT $5"
-            ),
-        };
-        let expr = match self.backend() {
-            Backend::Sqlite => terms
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(" OR "),
-            Backend::Postgres => terms
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>()
-                .join(" | "),
-        };
-        // The ranking window widens when the scope or the filters leave fewer than `limit` of its
-        // rows (a user who owns a small share of the passages); the last try has no window, so
-        // the result is always the true best `limit`. One document's passages: no window at all.
-        let mut windows = vec![
-            limit.saturating_mul(4).max(64),
-            limit.saturating_mul(64),
-            -1,
-        ];
-        if document_id.is_some() || self.backend() == Backend::Postgres {
-            windows.drain(..2);
-        }
-        for window in windows {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(expr.clone())
-                .bind(scope.user_id())
-                .bind(scope.team_param())
-                .bind(document_id)
-                .bind(limit)
-                .bind(source.as_str());
-            if self.backend() == Backend::Sqlite {
-                query = query.bind(window);
-            }
-            let rows = query.fetch_all(self.reader()).await?;
-            if rows.len() as i64 >= limit || window < 0 {
-                return rows
-                    .iter()
-                    .map(|r| Ok((r.try_get("id")?, r.try_get("score")?)))
-                    .collect();
-            }
-        }
-        unreachable!("the last window is unbounded")
     }
 
     /// The passages with these ids that are searchable and in the scope, with their sources

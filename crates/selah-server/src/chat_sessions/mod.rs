@@ -20,6 +20,7 @@ pub mod tokens;
 use axum::extract::State;
 use axum::http::StatusCode;
 use selah_store::chat_sessions::{ChatSession, ChatSessionPatch};
+use selah_store::passage_texts::PassageSet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -242,6 +243,11 @@ async fn update_session(
         .update_chat_session(&auth.scope, &id, &patch)
         .await?
         .ok_or_else(|| ApiError::not_found("chat session"))?;
+    if patch.title.is_some()
+        && let Err(e) = state.docs.text_refresh(PassageSet::Session(&id)).await
+    {
+        tracing::warn!(session = %id, error = %e, "could not re-index a renamed session's messages");
+    }
     Ok(axum::Json(s.into()))
 }
 
@@ -265,8 +271,13 @@ async fn delete_session(
     auth: Require<perm::ChatManageSessions>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    // The passages go with the session (a cascade); their ids are read first for the indexes.
+    let passages = state.docs.passage_ids(PassageSet::Session(&id)).await?;
     if !state.store.delete_chat_session(&auth.scope, &id).await? {
         return Err(ApiError::not_found("chat session"));
+    }
+    if let Err(e) = state.docs.index_remove(&passages).await {
+        tracing::warn!(session = %id, error = %e, "could not drop a deleted session's passages from the indexes");
     }
     state
         .audit

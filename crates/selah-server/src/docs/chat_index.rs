@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use selah_ai::Embedder;
+use selah_store::passage_texts::PassageSet;
 use selah_store::passages::NewPassage;
 
 use super::ingest::cut_passages;
@@ -38,7 +39,9 @@ pub async fn index_chat_messages(
                 tokens: embedder.count_tokens(&m.content).unwrap_or(0) as i64,
             });
         }
-        lib.store.put_message_passages(m, &passages).await?;
+        if lib.store.put_message_passages(m, &passages).await? > 0 {
+            lib.text_refresh(PassageSet::Message(&m.id)).await?;
+        }
     }
     Ok(true)
 }

@@ -18,6 +18,7 @@ use selah_ai::Embedder;
 use selah_search::chunk::{ChunkOptions, TokenCount, chunk_text};
 use selah_search::extract::{DocFormat, ExtractError, extract_file};
 use selah_store::documents::PendingDocument;
+use selah_store::passage_texts::PassageSet;
 use selah_store::passages::NewPassage;
 
 use super::library::Library;
@@ -51,6 +52,10 @@ pub fn embedding_input(title: &str, heading: Option<&str>, text: &str) -> String
 /// Starts the worker; it runs until the process ends.
 pub fn spawn(lib: Arc<Library>) {
     tokio::spawn(async move {
+        // Full text answers before the model has loaded, so its index is built first.
+        if let Err(e) = lib.text_ready().await {
+            tracing::warn!(error = %e, "loading the full-text index failed; searches will retry");
+        }
         loop {
             let wait = match step(&lib).await {
                 Ok(true) => continue,
@@ -164,9 +169,10 @@ async fn index_document(
     }
 
     if let Some(superseded) = lib.store.finish_document(&doc.id, doc.generation).await? {
-        lib.index_remove(&superseded);
+        lib.index_remove(&superseded).await?;
         let fresh = lib.store.document_vectors(&doc.id, &model).await?;
         lib.index_add(fresh);
+        lib.text_refresh(PassageSet::Document(&doc.id)).await?;
         tracing::info!(document = %doc.id, passages = total, "document ready");
     }
     Ok(())

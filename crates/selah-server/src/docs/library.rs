@@ -1,9 +1,10 @@
 //! The document library: the embedding model (loaded once, in the background), the in-memory
-//! vector index over every ready passage, and the handle that wakes the ingestion worker.
+//! vector and full-text indexes over every searchable passage, and the handle that wakes the
+//! ingestion worker.
 //!
-//! The store is the source of truth: the index is rebuilt from the stored vectors at start, and
-//! kept in step as documents become ready or are deleted. Until the model has loaded (or when it
-//! is missing) search answers from full text alone.
+//! The store is the source of truth: the indexes are rebuilt from it at start, and kept in step
+//! as documents become ready or are deleted (the full-text side is in `fulltext`). Until the
+//! model has loaded (or when it is missing) search answers from full text alone.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,20 +12,31 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use selah_ai::Embedder;
-use selah_search::VectorIndex;
+use selah_search::{TextIndex, VectorIndex};
 use selah_store::Store;
 use selah_store::passages::StoredVector;
 use tokio::sync::{Mutex, Notify};
 
-/// Who may see a vector, read by the search filter.
+/// Who may see a passage, read by the search filters of both indexes.
 #[derive(Debug, Clone)]
-pub struct VectorMeta {
+pub struct PassageMeta {
     /// The passage's owner.
     pub owner: Arc<str>,
     /// Its team.
     pub team: Option<Arc<str>>,
     /// Its document.
     pub document: Option<Arc<str>>,
+}
+
+impl PassageMeta {
+    /// From the store's columns.
+    pub fn new(owner: String, team: Option<String>, document: Option<String>) -> Self {
+        Self {
+            owner: owner.into(),
+            team: team.map(Into::into),
+            document: document.map(Into::into),
+        }
+    }
 }
 
 /// The embedding model, or why there is none.
@@ -46,7 +58,11 @@ pub struct Library {
     pub(super) overlap_tokens: usize,
     embedder: RwLock<Option<Arc<Embedder>>>,
     load: Mutex<LoadFailure>,
-    index: RwLock<VectorIndex<VectorMeta>>,
+    index: RwLock<VectorIndex<PassageMeta>>,
+    /// The full-text index (see `fulltext`).
+    pub(super) text: RwLock<TextIndex<PassageMeta>>,
+    /// Done once the full-text index holds every searchable passage.
+    pub(super) text_loaded: tokio::sync::OnceCell<()>,
     /// Set once the index holds every stored vector of the current model.
     index_loaded: std::sync::atomic::AtomicBool,
     /// The index changed since its graph was last saved.
@@ -74,6 +90,8 @@ impl Library {
             embedder: RwLock::new(None),
             load: Mutex::new(None),
             index: RwLock::new(VectorIndex::new(0)),
+            text: RwLock::new(TextIndex::new()),
+            text_loaded: tokio::sync::OnceCell::new(),
             index_loaded: false.into(),
             graph_dirty: false.into(),
             wake: Notify::new(),
@@ -154,17 +172,13 @@ impl Library {
         if self.index_loaded.load(Ordering::Acquire) {
             return Ok(());
         }
-        let vectors: Vec<(i64, Vec<f32>, VectorMeta)> = self
+        let vectors: Vec<(i64, Vec<f32>, PassageMeta)> = self
             .store
             .all_vectors(e.model_id())
             .await?
             .into_iter()
             .map(|v| {
-                let meta = VectorMeta {
-                    owner: v.owner_id.into(),
-                    team: v.team_id.map(Into::into),
-                    document: v.document_id.map(Into::into),
-                };
+                let meta = PassageMeta::new(v.owner_id, v.team_id, v.document_id);
                 (v.passage_id, v.vector, meta)
             })
             .collect();
@@ -230,13 +244,17 @@ impl Library {
         self.graph_dirty.store(idx.has_graph(), Ordering::Release);
     }
 
-    /// Drops passages from the index (deleted documents, superseded generations).
-    pub fn index_remove(&self, ids: &[i64]) {
-        let mut idx = self.index.write().expect("index lock");
-        for id in ids {
-            idx.remove(*id);
+    /// Drops passages from both indexes (deleted documents and sessions, superseded
+    /// generations).
+    pub async fn index_remove(&self, ids: &[i64]) -> anyhow::Result<()> {
+        {
+            let mut idx = self.index.write().expect("index lock");
+            for id in ids {
+                idx.remove(*id);
+            }
+            self.graph_dirty.store(idx.has_graph(), Ordering::Release);
         }
-        self.graph_dirty.store(idx.has_graph(), Ordering::Release);
+        self.text_remove(ids).await
     }
 
     /// Vectors in the index.
@@ -245,7 +263,7 @@ impl Library {
     }
 
     /// Runs `f` on the index under its read lock.
-    pub(super) fn with_index<T>(&self, f: impl FnOnce(&VectorIndex<VectorMeta>) -> T) -> T {
+    pub(super) fn with_index<T>(&self, f: impl FnOnce(&VectorIndex<PassageMeta>) -> T) -> T {
         f(&self.index.read().expect("index lock"))
     }
 
@@ -255,11 +273,7 @@ impl Library {
     }
 }
 
-fn add(idx: &mut VectorIndex<VectorMeta>, v: StoredVector) {
-    let meta = VectorMeta {
-        owner: v.owner_id.into(),
-        team: v.team_id.map(Into::into),
-        document: v.document_id.map(Into::into),
-    };
+fn add(idx: &mut VectorIndex<PassageMeta>, v: StoredVector) {
+    let meta = PassageMeta::new(v.owner_id, v.team_id, v.document_id);
     idx.insert(v.passage_id, &v.vector, meta);
 }

@@ -1,10 +1,11 @@
 //! Documents and search (issue 4): uploads and notes ([`routes`], [`upload`]), the background
 //! ingestion worker ([`ingest`]), the library holding the embedding model and vector index
-//! ([`library`]), hybrid search ([`search`], served by [`search_route`]), the retriever that
+//! ([`library`]) and the full-text index ([`fulltext`]), hybrid search ([`search`], served by [`search_route`]), the retriever that
 //! gives chat its passages ([`retriever`]), chat messages made searchable ([`chat_index`]) and
 //! the orphan cleanup job ([`orphans`]).
 
 pub mod chat_index;
+pub mod fulltext;
 pub mod ingest;
 pub mod library;
 pub mod orphans;

@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use selah_core::ErrorCode;
 use selah_store::documents::{Document, NewDocument};
+use selah_store::passage_texts::PassageSet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -387,6 +388,11 @@ async fn update_document(
     if note.is_some() {
         state.docs.wake();
     }
+    if title.is_some()
+        && let Err(e) = state.docs.text_refresh(PassageSet::Document(&id)).await
+    {
+        tracing::warn!(document = %id, error = %e, "could not re-index a renamed document's passages");
+    }
     Ok(axum::Json(d.into()))
 }
 
@@ -415,7 +421,10 @@ async fn delete_document(
         .delete_document(&auth.scope, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("document"))?;
-    state.docs.index_remove(&passages);
+    if let Err(e) = state.docs.index_remove(&passages).await {
+        // The store has deleted them; search's re-check against the store hides them.
+        tracing::warn!(document = %id, error = %e, "could not drop a deleted document's passages from the indexes");
+    }
     match tokio::fs::remove_file(state.docs.file_path(&id)).await {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -1,7 +1,7 @@
-//! Hybrid search: full text (BM25 on SQLite, `tsvector` ranking on PostgreSQL) and exact vector
-//! similarity, each over the caller's scope only, fused by reciprocal rank. Vector hits come from
-//! the in-memory index filtered by scope and are checked against the store once more before
-//! anything is returned.
+//! Hybrid search: full text (BM25, the in-memory [`selah_search::TextIndex`]) and vector
+//! similarity (the in-memory [`selah_search::VectorIndex`]), each filtered to the caller's scope
+//! as it ranks, fused by score (or by rank on request). Every hit is checked against the store
+//! once more, for scope and for still being searchable, before anything is returned.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use selah_store::passages::{SearchScope, SourceFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::library::{Library, VectorMeta};
+use super::library::{Library, PassageMeta};
 
 /// Which rankings a search uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema, Default)]
@@ -89,8 +89,7 @@ pub struct SearchHit {
     pub score: f64,
     /// Rank in the full-text list (1 = best), if it was there.
     pub fulltext_rank: Option<usize>,
-    /// The full-text score (BM25 on SQLite, `ts_rank_cd` on PostgreSQL; higher is better), when
-    /// full text found it.
+    /// The full-text score (BM25; higher is better), when full text found it.
     pub fulltext_score: Option<f64>,
     /// Rank in the vector list, if it was there.
     pub vector_rank: Option<usize>,
@@ -141,7 +140,7 @@ async fn visible_teams(
 }
 
 fn allowed(
-    m: &VectorMeta,
+    m: &PassageMeta,
     scope: &SearchScope,
     teams: Option<&HashSet<String>>,
     (doc, source): (Option<&str>, SourceFilter),
@@ -169,16 +168,16 @@ fn allowed(
     }
 }
 
-/// Vector candidates, best first.
+/// Vector candidates, best first, and the question's vector (None without a model).
 async fn vector_candidates(
     lib: &Arc<Library>,
     req: &SearchRequest<'_>,
+    teams: Option<&HashSet<String>>,
     limit: usize,
-) -> anyhow::Result<Vec<(i64, f64)>> {
+) -> anyhow::Result<(Vec<(i64, f64)>, Option<Vec<f32>>)> {
     let Some(embedder) = lib.embedder_now() else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
-    let teams = visible_teams(lib, &req.scope).await?;
     let query = req.query.to_string();
     let e = embedder.clone();
     let qv = tokio::task::spawn_blocking(move || e.embed(&[query.as_str()]))
@@ -187,49 +186,109 @@ async fn vector_candidates(
         .unwrap_or_default();
     let (hits, _) = lib.with_index(|idx| {
         idx.search(&qv, limit, |m| {
-            allowed(m, &req.scope, teams.as_ref(), (req.document_id, req.source))
+            allowed(m, &req.scope, teams, (req.document_id, req.source))
         })
     });
+    let hits = hits.into_iter().map(|(id, s)| (id, f64::from(s))).collect();
+    Ok((hits, Some(qv)))
+}
+
+/// Full-text candidates, best first.
+async fn fulltext_candidates(
+    lib: &Library,
+    req: &SearchRequest<'_>,
+    teams: Option<&HashSet<String>>,
+    terms: &[String],
+    limit: usize,
+) -> anyhow::Result<Vec<(i64, f64)>> {
+    let hits = lib
+        .with_text(|idx| {
+            idx.search(terms, limit, |m| {
+                allowed(m, &req.scope, teams, (req.document_id, req.source))
+            })
+        })
+        .await?;
     Ok(hits.into_iter().map(|(id, s)| (id, f64::from(s))).collect())
+}
+
+/// Both rankings' scores for every candidate either found: a passage only one ranking put
+/// among its candidates is scored by the other too (its BM25 for the question's words, its
+/// cosine with the question), rather than counted as that ranking's worst.
+async fn complete_scores(
+    lib: &Library,
+    terms: &[String],
+    question: &[f32],
+    fulltext: &[(i64, f64)],
+    vector: &[(i64, f64)],
+) -> anyhow::Result<(Vec<(i64, f64)>, Vec<(i64, f64)>)> {
+    let missing = |list: &[(i64, f64)], other: &[(i64, f64)]| -> Vec<i64> {
+        let have: HashSet<i64> = list.iter().map(|x| x.0).collect();
+        other
+            .iter()
+            .map(|x| x.0)
+            .filter(|id| !have.contains(id))
+            .collect()
+    };
+    let mut all_fulltext = fulltext.to_vec();
+    let for_text = missing(fulltext, vector);
+    all_fulltext.extend(
+        lib.with_text(|idx| {
+            for_text
+                .iter()
+                .filter_map(|&id| Some((id, f64::from(idx.score(terms, id)?))))
+                .collect::<Vec<_>>()
+        })
+        .await?,
+    );
+    let mut all_vector = vector.to_vec();
+    let for_vectors = missing(vector, fulltext);
+    all_vector.extend(lib.with_index(|idx| {
+        for_vectors
+            .iter()
+            .filter_map(|&id| Some((id, f64::from(idx.similarity(question, id)?))))
+            .collect::<Vec<_>>()
+    }));
+    Ok((all_fulltext, all_vector))
 }
 
 /// Runs a search.
 pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Result<Vec<SearchHit>> {
     let terms = query_terms(req.query);
     let limit = (req.k * CANDIDATES_PER_RESULT).max(MIN_CANDIDATES);
-    // The two searches are independent: the store's full-text query and the embedding of the
-    // question (on a blocking thread) overlap, so a hybrid search costs the slower of the two.
+    let teams = visible_teams(lib, &req.scope).await?;
+    let teams = teams.as_ref();
+    // The two searches are independent: the full-text ranking and the embedding of the question
+    // (on a blocking thread) overlap, so a hybrid search costs the slower of the two.
     let fulltext = async {
         if req.mode == SearchMode::Vector {
             return Ok(Vec::new());
         }
-        let hits = lib
-            .store
-            .fulltext_search(
-                &req.scope,
-                &terms,
-                (req.document_id, req.source),
-                limit as i64,
-            )
-            .await?;
-        anyhow::Ok(hits)
+        fulltext_candidates(lib, req, teams, &terms, limit).await
     };
     let vector = async {
         if req.mode == SearchMode::Fulltext {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
-        vector_candidates(lib, req, limit).await
+        vector_candidates(lib, req, teams, limit).await
     };
-    let (fulltext, vector) = tokio::try_join!(fulltext, vector)?;
+    let (fulltext, (vector, question)) = tokio::try_join!(fulltext, vector)?;
+    let (all_fulltext, all_vector) = match (&question, req.mode, req.fusion) {
+        (Some(q), SearchMode::Hybrid, Fusion::Scores) => {
+            complete_scores(lib, &terms, q, &fulltext, &vector).await?
+        }
+        _ => (fulltext.clone(), vector.clone()),
+    };
     let ids_of = |list: &[(i64, f64)]| list.iter().map(|h| h.0).collect::<Vec<i64>>();
     let fused = match req.fusion {
         Fusion::Scores => score_fusion(&[
-            (&fulltext, FULLTEXT_WEIGHT),
-            (&vector, 1.0 - FULLTEXT_WEIGHT),
+            (&all_fulltext, FULLTEXT_WEIGHT),
+            (&all_vector, 1.0 - FULLTEXT_WEIGHT),
         ]),
         Fusion::Rrf => reciprocal_rank_fusion(&[&ids_of(&fulltext), &ids_of(&vector)]),
     };
-    let top: Vec<(i64, f64)> = fused.into_iter().take(req.k).collect();
+    // Twice as many as asked for are re-checked: a passage deleted by a cascade the indexes did
+    // not hear of is dropped here, and the next one takes its place.
+    let top: Vec<(i64, f64)> = fused.into_iter().take(req.k * 2).collect();
     let ids: Vec<i64> = top.iter().map(|t| t.0).collect();
     let mut rows: HashMap<i64, selah_store::passages::PassageHit> = lib
         .store
@@ -263,10 +322,11 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
                 text: p.text,
                 score,
                 fulltext_rank: rank(&fulltext, id),
-                fulltext_score: score_in(&fulltext, id),
+                fulltext_score: score_in(&all_fulltext, id),
                 vector_rank: rank(&vector, id),
-                vector_score: score_in(&vector, id),
+                vector_score: score_in(&all_vector, id),
             })
         })
+        .take(req.k)
         .collect())
 }

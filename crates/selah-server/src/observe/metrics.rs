@@ -312,6 +312,12 @@ async fn render_documents(state: &AppState, out: &mut String) {
         "Passage vectors in the in-memory search index.",
         state.docs.index_len(),
     );
+    gauge(
+        out,
+        "selah_docs_index_passages",
+        "Passages in the in-memory full-text index.",
+        state.docs.text_len(),
+    );
 }
 
 #[cfg(test)]

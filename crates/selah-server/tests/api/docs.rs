@@ -235,6 +235,7 @@ async fn delete_leaves_nothing(db: Db) {
     assert!(n >= 1);
     assert_eq!(row_count(&app, vectors, &id).await, n);
     let indexed = metric(&app, "selah_docs_index_vectors").await;
+    let indexed_text = metric(&app, "selah_docs_index_passages").await;
 
     assert_eq!(
         founder.delete(&format!("{DOCS}/{id}")).await.status,
@@ -259,6 +260,10 @@ async fn delete_leaves_nothing(db: Db) {
     assert_eq!(
         metric(&app, "selah_docs_index_vectors").await,
         indexed - n as f64
+    );
+    assert_eq!(
+        metric(&app, "selah_docs_index_passages").await,
+        indexed_text - n as f64
     );
     assert!(!app.data_dir.path().join("documents").join(&id).exists());
     for h in search(&founder, "lighthouse keeper cat paraffin", "").await {
@@ -343,6 +348,19 @@ async fn an_edited_note_is_indexed_again() {
     let hits = search(&founder, "apple trees grafted", "").await;
     assert_eq!(hits[0]["document_id"], id.as_str());
     assert_eq!(hits[0]["title"], "Garden notes");
+    // A new title alone is searchable at once; the old one no longer finds the document.
+    let r = founder
+        .patch(&format!("{DOCS}/{id}"), json!({"title": "Orchard diary"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hits = search(&founder, "orchard", "&mode=fulltext").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["title"], "Orchard diary");
+    assert!(
+        search(&founder, "garden", "&mode=fulltext")
+            .await
+            .is_empty()
+    );
     app.stop().await;
 }
 

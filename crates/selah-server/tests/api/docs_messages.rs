@@ -113,6 +113,9 @@ async fn messages_are_searchable(db: Db) {
         hits.iter().find(|h| is_question(h)).unwrap()["title"],
         "Ferries"
     );
+    // The new title is searchable at once (it is indexed with every message of the session).
+    let by_title = search(&founder, "ferries", "&mode=fulltext&source=messages").await;
+    assert!(by_title.iter().any(is_question), "{by_title:?}");
 
     // Without chat.use: documents only, and asking for messages is refused.
     let member = app.user_with_role(&founder, "noah", "member").await;
