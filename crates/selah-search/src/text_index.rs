@@ -276,17 +276,14 @@ impl<M> TextIndex<M> {
                 break;
             };
             let d = &self.docs[doc as usize];
-            let allowed = d.meta.as_ref().is_some_and(&allow);
             let mut total = 0.0;
             for c in &mut cursors[essential..] {
                 if c.doc() == Some(doc) {
-                    if allowed {
-                        total += bm25.score(c.list.halves[c.pos], d.len, c.idf);
-                    }
+                    total += bm25.score(c.list.halves[c.pos], d.len, c.idf);
                     c.pos += 1;
                 }
             }
-            if !allowed {
+            if d.meta.is_none() {
                 continue;
             }
             for i in (0..essential).rev() {
@@ -299,7 +296,9 @@ impl<M> TextIndex<M> {
                     total += bm25.score(c.list.halves[c.pos], d.len, c.idf);
                 }
             }
-            if top.len() < limit || total > theta {
+            // The filter runs last, on passages that would enter the top only: scoring is a few
+            // multiplications, the filter compares ids, and most candidates never get that far.
+            if (top.len() < limit || total > theta) && d.meta.as_ref().is_some_and(&allow) {
                 top.push(Scored(total, d.id));
                 if top.len() > limit {
                     top.pop();

@@ -12,11 +12,18 @@ use std::io::{Read, Write};
 
 use crate::hnsw::{Hnsw, HnswParams};
 
+/// Slots a search's filter is tried on to estimate how many vectors it lets through.
+const FILTER_SAMPLE: usize = 1024;
+
 /// Live vectors from which the approximate graph is built and used.
 pub const ANN_FROM: usize = 20_000;
 /// Candidates the graph search looks at per result (at least 128): measured at 100,000 vectors
 /// (docs/BENCHMARKS.md), 4 per result gave recall@10 0.91, 16 gives the target 0.95.
 const EF_PER_RESULT: usize = 16;
+/// At most this many candidates (before widening for a narrow filter): hybrid search asks for 50
+/// vector candidates, and 16 per result (800) cost three times the walk of a 10-result search
+/// to refine candidates that rank 11th to 50th.
+const MAX_EF: usize = 256;
 
 /// Dot product in eight independent lanes, which the compiler turns into SIMD.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -307,13 +314,13 @@ impl<M> VectorIndex<M> {
         }
         let allowed = |i: usize| self.slots[i].meta.as_ref().is_some_and(&filter);
         if let Some(g) = &self.graph {
-            let n_allowed = (0..self.slots.len()).filter(|&i| allowed(i)).count();
+            let n_allowed = self.estimate_allowed(allowed);
             // A filter that lets few vectors through is answered exactly: scanning them is cheap,
             // and a graph walk would have to look far to find k of them.
             if n_allowed >= self.ann_from / 4 {
                 // Fewer allowed vectors need a wider look to find k of them.
                 let widen = (self.pos.len() / n_allowed.max(1)).clamp(1, 8);
-                let ef = (k * EF_PER_RESULT).max(128) * widen;
+                let ef = (k * EF_PER_RESULT).clamp(128, MAX_EF) * widen;
                 let hits = g.search(query, &self.data, self.dim, k, ef, |n| allowed(n as usize));
                 let out = hits
                     .into_iter()
@@ -323,6 +330,28 @@ impl<M> VectorIndex<M> {
             }
         }
         (self.exact(query, k, allowed), SearchPath::Exact)
+    }
+
+    /// How many slots `allowed` accepts: counted when there are at most [`FILTER_SAMPLE`],
+    /// estimated from that many picked at random (a fixed sequence, so a search is repeatable)
+    /// otherwise. Counting them all ran the filter on every vector, which at 100,000 vectors cost
+    /// more than the graph walk itself; evenly spaced picks alias with periodic layouts. The
+    /// estimate only picks the path (and how wide the walk looks), never which results come back.
+    fn estimate_allowed(&self, allowed: impl Fn(usize) -> bool) -> usize {
+        let n = self.slots.len();
+        if n <= FILTER_SAMPLE {
+            return (0..n).filter(|&i| allowed(i)).count();
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let hits = (0..FILTER_SAMPLE)
+            .filter(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                allowed(((x >> 33) % n as u64) as usize)
+            })
+            .count();
+        hits * n / FILTER_SAMPLE
     }
 
     /// Exact search over the slots `allowed` accepts.

@@ -48,6 +48,9 @@ fn absolute() -> String {
     "absolute".into()
 }
 
+/// Fewer output columns than this per thread are not worth a second thread.
+const MIN_SPLIT_COLUMNS: usize = 64;
+
 /// `y = x · w + b` with `w` stored as `inputs × outputs`.
 struct Linear {
     w: Vec<f32>,
@@ -60,8 +63,16 @@ impl Linear {
         self.b.len()
     }
 
-    /// `out = residual + x · w + b` for `rows` rows (`residual` absent: `x · w + b`).
-    fn forward(&self, x: &[f32], rows: usize, residual: Option<&[f32]>, out: &mut [f32]) {
+    /// `out = residual + x · w + b` for `rows` rows (`residual` absent: `x · w + b`). With
+    /// `split`, half of the output columns are computed on a second thread.
+    fn forward(
+        &self,
+        x: &[f32],
+        rows: usize,
+        residual: Option<&[f32]>,
+        out: &mut [f32],
+        split: bool,
+    ) {
         let n = self.outputs();
         let out = &mut out[..rows * n];
         match residual {
@@ -71,14 +82,29 @@ impl Linear {
             }
             None => fill_rows(out, &self.b),
         }
-        matmul(
-            out,
-            View::dense(rows, n),
-            Mat(x, View::dense(rows, self.inputs)),
-            Mat(&self.w, View::dense(self.inputs, n)),
-            1.0,
-            true,
-        );
+        let x = Mat(x, View::dense(rows, self.inputs));
+        // Columns `from..to` of `out += x · w`, written into `dst` laid out as `view`.
+        let product = |dst: &mut [f32], view: View, from: usize, to: usize| {
+            let w = Mat(&self.w[from..], View::rows_of(self.inputs, to - from, n));
+            matmul(dst, view, x, w, 1.0, true)
+        };
+        if !split || n < 2 * MIN_SPLIT_COLUMNS {
+            return product(out, View::dense(rows, n), 0, n);
+        }
+        // Each thread reads half of the weights (a short text's products are bound by reading
+        // them): the right half of the columns goes through a buffer, the left is written in place.
+        let half = n / 2;
+        let mut right: Vec<f32> = out
+            .chunks_exact(n)
+            .flat_map(|row| row[half..].iter().copied())
+            .collect();
+        std::thread::scope(|s| {
+            s.spawn(|| product(&mut right, View::dense(rows, n - half), half, n));
+            product(out, View::rows_of(rows, half, n), 0, half);
+        });
+        for (row, r) in out.chunks_exact_mut(n).zip(right.chunks_exact(n - half)) {
+            row[half..].copy_from_slice(r);
+        }
     }
 }
 
@@ -299,7 +325,12 @@ impl Bert {
 
     /// The last layer's token vectors for `ids` (at most the model's positions), `ids.len()` rows
     /// of the hidden width, left in `s.x`.
-    pub fn encode<'s>(&self, ids: &[u32], s: &'s mut Scratch) -> Result<&'s [f32], EmbedError> {
+    pub fn encode<'s>(
+        &self,
+        ids: &[u32],
+        s: &'s mut Scratch,
+        split: bool,
+    ) -> Result<&'s [f32], EmbedError> {
         let (n, h) = (ids.len(), self.hidden);
         if n > self.max_positions {
             return Err(EmbedError::Model(format!(
@@ -322,16 +353,16 @@ impl Bert {
         }
         layer_norm(x, &self.embed_norm.gamma, &self.embed_norm.beta, self.eps);
         for layer in &self.layers {
-            self.layer(layer, n, s);
+            self.layer(layer, n, s, split);
         }
         Ok(&s.x[..n * h])
     }
 
-    fn layer(&self, l: &Layer, n: usize, s: &mut Scratch) {
+    fn layer(&self, l: &Layer, n: usize, s: &mut Scratch, split: bool) {
         let h = self.hidden;
         let dh = h / self.heads;
         let qkv = grow(&mut s.qkv, n * 3 * h);
-        l.qkv.forward(&s.x[..n * h], n, None, qkv);
+        l.qkv.forward(&s.x[..n * h], n, None, qkv, split);
         let scores = grow(&mut s.scores, n * n);
         let ctx = grow(&mut s.ctx, n * h);
         let scale = 1.0 / (dh as f32).sqrt();
@@ -352,13 +383,14 @@ impl Bert {
         }
         // The attention output and its residual go to qkv's space, then back to x after the norm.
         let attended = &mut s.qkv[..n * h];
-        l.attn_out.forward(ctx, n, Some(&s.x[..n * h]), attended);
+        l.attn_out
+            .forward(ctx, n, Some(&s.x[..n * h]), attended, split);
         layer_norm(attended, &l.attn_norm.gamma, &l.attn_norm.beta, self.eps);
         let ffn = grow(&mut s.ffn, n * l.up.outputs());
-        l.up.forward(attended, n, None, ffn);
+        l.up.forward(attended, n, None, ffn, split);
         self.act.apply(ffn);
         let x = &mut s.x[..n * h];
-        l.down.forward(ffn, n, Some(attended), x);
+        l.down.forward(ffn, n, Some(attended), x, split);
         layer_norm(x, &l.out_norm.gamma, &l.out_norm.beta, self.eps);
     }
 }
