@@ -41,7 +41,8 @@ pub enum Fusion {
 }
 
 /// Full text's share of a hybrid score (vectors have the rest). Chosen on the relevance set:
-/// 0.5–0.7 all beat rank fusion there, 0.6 most (docs/BENCHMARKS.md, "Search").
+/// with both scores for every candidate, 0.5–0.7 all beat rank fusion there and 0.55–0.6 did
+/// best (docs/BENCHMARKS.md, "Search").
 pub const FULLTEXT_WEIGHT: f64 = 0.6;
 
 /// Candidates each ranking contributes per result asked for.
