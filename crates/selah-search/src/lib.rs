@@ -8,6 +8,7 @@
 //! - [`text_index`]: the in-memory BM25 index searched with a scope filter ([`TextIndex`]).
 //! - [`vector`]: the in-memory vector index searched with a scope filter ([`VectorIndex`]),
 //!   exact for small collections, an HNSW graph ([`hnsw`]) for large ones.
+//! - [`parts`]: a passage → the paragraphs embedded on their own ([`parts::paragraphs`]).
 //! - [`fusion`]: full-text and vector rankings combined ([`score_fusion`], [`reciprocal_rank_fusion`]).
 
 pub mod chunk;
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod fusion;
 pub mod highlight;
 pub mod hnsw;
+pub mod parts;
 mod syntax;
 pub mod terms;
 pub mod text_index;

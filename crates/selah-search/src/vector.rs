@@ -90,6 +90,10 @@ pub struct VectorIndex<M> {
     dead: usize,
     graph: Option<Hnsw>,
     ann_from: usize,
+    /// Part vectors (`dim` floats each, one after another) of entries made of several parts: a
+    /// passage's paragraphs. Searches rank by the entry's own vector; [`Self::closest_part`]
+    /// scores by its best part.
+    parts: HashMap<i64, Box<[f32]>>,
 }
 
 impl<M> VectorIndex<M> {
@@ -108,6 +112,7 @@ impl<M> VectorIndex<M> {
             dead: 0,
             graph: None,
             ann_from,
+            parts: HashMap::new(),
         }
     }
 
@@ -137,6 +142,19 @@ impl<M> VectorIndex<M> {
         (query.len() == self.dim).then(|| dot(query, &self.data[slot * self.dim..][..self.dim]))
     }
 
+    /// The best similarity of `query` with the parts of `id`, or with its own vector when it has
+    /// no parts; None when `id` is not held.
+    pub fn closest_part(&self, query: &[f32], id: i64) -> Option<f32> {
+        let own = self.similarity(query, id)?;
+        Some(match self.parts.get(&id) {
+            Some(parts) => parts
+                .chunks_exact(self.dim)
+                .map(|p| dot(query, p))
+                .fold(f32::NEG_INFINITY, f32::max),
+            None => own,
+        })
+    }
+
     /// Whether the approximate graph is in use.
     pub fn has_graph(&self) -> bool {
         self.graph.is_some()
@@ -164,8 +182,32 @@ impl<M> VectorIndex<M> {
         true
     }
 
+    /// Adds a vector with its parts (`dim` floats each, one after another; none for an entry of
+    /// one part). Refused (false) when either has the wrong length.
+    pub fn insert_with_parts(&mut self, id: i64, vector: &[f32], parts: &[f32], meta: M) -> bool {
+        if self.dim == 0 || !parts.len().is_multiple_of(self.dim) || !self.insert(id, vector, meta)
+        {
+            return false;
+        }
+        if !parts.is_empty() {
+            self.parts.insert(id, parts.into());
+        }
+        true
+    }
+
+    /// Adds a vector as it is stored: the entry's own vector, then its parts, if any, all `dim`
+    /// long. Refused (false) when the length is not a whole number of vectors.
+    pub fn insert_stored(&mut self, id: i64, stored: &[f32], meta: M) -> bool {
+        if stored.len() < self.dim || self.dim == 0 {
+            return false;
+        }
+        let (own, parts) = stored.split_at(self.dim);
+        self.insert_with_parts(id, own, parts, meta)
+    }
+
     /// Removes a vector; false when absent.
     pub fn remove(&mut self, id: i64) -> bool {
+        self.parts.remove(&id);
         let Some(slot) = self.pos.remove(&id) else {
             return false;
         };
@@ -223,7 +265,8 @@ impl<M> VectorIndex<M> {
         Ok(true)
     }
 
-    /// Builds the index from `vectors` and a graph saved by [`VectorIndex::save_graph`]. The
+    /// Builds the index from `vectors` (as stored: see [`Self::insert_stored`]) and a graph
+    /// saved by [`VectorIndex::save_graph`]. The
     /// saved graph is used only if its nodes are exactly these vectors' ids (any order; dead
     /// nodes become tombstones) and it reads back intact; otherwise it is rebuilt. Returns the
     /// index and whether the saved graph was used.
@@ -241,7 +284,10 @@ impl<M> VectorIndex<M> {
             let live = order.iter().filter(|(_, alive)| *alive).count();
             let usable = live == by_id.len()
                 && order.iter().all(|(id, alive)| {
-                    !*alive || by_id.get(id).is_some_and(|(v, _)| v.len() == dim)
+                    !*alive
+                        || by_id.get(id).is_some_and(|(v, _)| {
+                            dim > 0 && v.len() >= dim && v.len().is_multiple_of(dim)
+                        })
                 });
             if usable && let Ok(g) = Hnsw::read_from(r, order.len()) {
                 for (id, alive) in order {
@@ -250,9 +296,13 @@ impl<M> VectorIndex<M> {
                         _ => (vec![0.0; dim], None),
                     };
                     let slot = idx.slots.len() as u32;
-                    idx.data.extend_from_slice(&v);
+                    let (own, parts) = v.split_at(dim);
+                    idx.data.extend_from_slice(own);
                     if meta.is_some() {
                         idx.pos.insert(id, slot);
+                        if !parts.is_empty() {
+                            idx.parts.insert(id, parts.into());
+                        }
                     } else {
                         idx.dead += 1;
                     }
@@ -272,7 +322,7 @@ impl<M> VectorIndex<M> {
     fn from_vectors(dim: usize, vectors: Vec<(i64, Vec<f32>, M)>) -> Self {
         let mut idx = Self::with_threshold(dim, usize::MAX);
         for (id, v, m) in vectors {
-            idx.insert(id, &v, m);
+            idx.insert_stored(id, &v, m);
         }
         idx.ann_from = ANN_FROM;
         if idx.len() >= idx.ann_from {
@@ -399,6 +449,32 @@ mod tests {
     fn unit(v: &[f32]) -> Vec<f32> {
         let n = dot(v, v).sqrt();
         v.iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn closest_part_scores_by_the_best_paragraph() {
+        let mut idx = VectorIndex::new(2);
+        let parts = [1.0, 0.0, 0.0, 1.0];
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!(idx.insert_with_parts(1, &[h, h], &parts, ()));
+        assert!(idx.insert(2, &[0.6, 0.8], ()));
+        // Its own vector for ranking; its best paragraph for the closest part.
+        assert!((idx.similarity(&[1.0, 0.0], 1).unwrap() - h).abs() < 1e-6);
+        assert_eq!(idx.closest_part(&[1.0, 0.0], 1), Some(1.0));
+        assert_eq!(idx.closest_part(&[0.0, 1.0], 1), Some(1.0));
+        // An entry without parts is its own only part.
+        assert_eq!(idx.closest_part(&[1.0, 0.0], 2), Some(0.6));
+        assert_eq!(idx.closest_part(&[1.0, 0.0], 3), None);
+        // Parts of the wrong length are refused with the vector.
+        assert!(!idx.insert_with_parts(3, &[1.0, 0.0], &[1.0], ()));
+        assert!(!idx.contains(3));
+        // Replacing or removing an entry drops its parts.
+        assert!(idx.insert(1, &[0.0, 1.0], ()));
+        assert_eq!(idx.closest_part(&[1.0, 0.0], 1), Some(0.0));
+        assert!(idx.insert_with_parts(1, &[h, h], &parts, ()));
+        assert!(idx.remove(1));
+        assert!(idx.insert(1, &[0.0, 1.0], ()));
+        assert_eq!(idx.closest_part(&[1.0, 0.0], 1), Some(0.0));
     }
 
     /// Deterministic pseudo-random unit vectors.

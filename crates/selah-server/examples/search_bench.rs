@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use selah_ai::Embedder;
 use selah_core::Role;
+use selah_search::parts::paragraphs;
 use selah_search::{
     ChunkOptions, DocFormat, TextFields, TextIndex, VectorIndex, chunk_text, extract_file,
     query_terms,
@@ -290,7 +291,8 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `target` passages (the corpus repeated, vectors with noise after the first copy) into a
+/// Writes `target` passages (the corpus repeated, vectors with noise after the first copy, each
+/// with stand-ins for its paragraph vectors) into a
 /// fresh SQLite store in `data`, as ready documents of a founder account.
 async fn fill_store(
     data: &Path,
@@ -360,12 +362,22 @@ async fn fill_store(
             let vecs: Vec<(i64, Vec<f32>)> = pending
                 .iter()
                 .zip(&mine)
-                .map(|(u, (i, _))| {
-                    let v = if copy == 0 {
+                .map(|(u, (i, p))| {
+                    let mut v = if copy == 0 {
                         vectors[*i].clone()
                     } else {
                         noisy(&vectors[*i], seed, NOISE)
                     };
+                    // As many paragraph vectors as ingestion would store (noisy copies: what
+                    // the latency depends on is how many there are), so that searches pay for
+                    // ranking candidates by their closest paragraph.
+                    let parts = paragraphs(&p.text).len();
+                    if parts > 1 {
+                        let own = v.clone();
+                        for _ in 0..parts {
+                            v.extend(noisy(&own, seed, NOISE));
+                        }
+                    }
                     (u.id, v)
                 })
                 .collect();

@@ -122,7 +122,8 @@ pub struct StoredVector {
     pub document_id: Option<String>,
     /// Whether search may return it yet.
     pub searchable: bool,
-    /// Unit-length vector.
+    /// The passage's unit-length vector, followed by one per paragraph when it has several
+    /// (`selah_search::parts`).
     pub vector: Vec<f32>,
 }
 

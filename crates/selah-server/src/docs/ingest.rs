@@ -17,6 +17,7 @@ use std::time::Duration;
 use selah_ai::Embedder;
 use selah_search::chunk::{ChunkOptions, TokenCount, chunk_text};
 use selah_search::extract::{DocFormat, ExtractError, extract_file};
+use selah_search::parts::{mean_unit, paragraphs};
 use selah_store::documents::PendingDocument;
 use selah_store::passage_texts::PassageSet;
 use selah_store::passages::NewPassage;
@@ -210,23 +211,51 @@ pub(super) async fn cut_passages(
     .await?)
 }
 
-/// Embeds passages off the executor.
+/// Embeds passages off the executor. A passage of several paragraphs gets one vector per
+/// paragraph, stored after its own vector, which is their mean (`selah_search::parts`).
 async fn embed(
     embedder: &Arc<Embedder>,
     batch: &[selah_store::passages::Unembedded],
 ) -> anyhow::Result<Vec<(i64, Vec<f32>)>> {
-    let inputs: Vec<String> = batch
-        .iter()
-        .map(|p| embedding_input(&p.title, p.heading.as_deref(), &p.text))
-        .collect();
-    let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
+    // Every part of every passage, and how many parts each passage has.
+    let mut inputs: Vec<String> = Vec::new();
+    let mut counts: Vec<usize> = Vec::with_capacity(batch.len());
+    for p in batch {
+        let parts = paragraphs(&p.text);
+        if parts.len() <= 1 {
+            inputs.push(embedding_input(&p.title, p.heading.as_deref(), &p.text));
+            counts.push(1);
+        } else {
+            inputs.extend(
+                parts
+                    .iter()
+                    .map(|part| embedding_input(&p.title, p.heading.as_deref(), part)),
+            );
+            counts.push(parts.len());
+        }
+    }
     let e = embedder.clone();
     let vectors = tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         e.embed(&refs)
     })
     .await??;
-    Ok(ids.into_iter().zip(vectors).collect())
+    let mut vectors = vectors.into_iter();
+    Ok(batch
+        .iter()
+        .zip(counts)
+        .map(|(p, n)| {
+            let parts: Vec<Vec<f32>> = vectors.by_ref().take(n).collect();
+            let stored = if n == 1 {
+                parts.into_iter().next().unwrap_or_default()
+            } else {
+                let mut v = mean_unit(&parts);
+                v.extend(parts.into_iter().flatten());
+                v
+            };
+            (p.id, stored)
+        })
+        .collect())
 }
 
 /// The document's text, or the reason it has none that the user can read.

@@ -275,5 +275,5 @@ impl Library {
 
 fn add(idx: &mut VectorIndex<PassageMeta>, v: StoredVector) {
     let meta = PassageMeta::new(v.owner_id, v.team_id, v.document_id);
-    idx.insert(v.passage_id, &v.vector, meta);
+    idx.insert_stored(v.passage_id, &v.vector, meta);
 }

@@ -41,9 +41,9 @@ pub enum Fusion {
 }
 
 /// Full text's share of a hybrid score (vectors have the rest). Chosen on the relevance set:
-/// with both scores for every candidate, 0.5–0.7 all beat rank fusion there and 0.55–0.6 did
-/// best (docs/BENCHMARKS.md, "Search").
-pub const FULLTEXT_WEIGHT: f64 = 0.6;
+/// with vectors scored by their closest paragraph, 0.4–0.6 all gave the same recall@5 there;
+/// 0.5 is the middle of that plateau (docs/BENCHMARKS.md, "Search").
+pub const FULLTEXT_WEIGHT: f64 = 0.5;
 
 /// Candidates each ranking contributes per result asked for.
 const CANDIDATES_PER_RESULT: usize = 4;
@@ -94,8 +94,8 @@ pub struct SearchHit {
     pub fulltext_score: Option<f64>,
     /// Rank in the vector list, if it was there.
     pub vector_rank: Option<usize>,
-    /// Cosine similarity between the question's vector and the passage's, when vector search
-    /// found it.
+    /// Cosine similarity between the question's vector and the passage's paragraph closest to
+    /// it, when vector search found it.
     pub vector_score: Option<f64>,
     /// Character spans of `text` that match the query's words.
     #[schema(value_type = Vec<Object>)]
@@ -169,7 +169,9 @@ fn allowed(
     }
 }
 
-/// Vector candidates, best first, and the question's vector (None without a model).
+/// Vector candidates, best first, and the question's vector (None without a model). The index
+/// finds them by each passage's own vector; they are ranked by the paragraph closest to the
+/// question (`selah_search::parts`).
 async fn vector_candidates(
     lib: &Arc<Library>,
     req: &SearchRequest<'_>,
@@ -185,12 +187,16 @@ async fn vector_candidates(
         .await??
         .pop()
         .unwrap_or_default();
-    let (hits, _) = lib.with_index(|idx| {
-        idx.search(&qv, limit, |m| {
+    let hits = lib.with_index(|idx| {
+        let (hits, _) = idx.search(&qv, limit, |m| {
             allowed(m, &req.scope, teams, (req.document_id, req.source))
-        })
+        });
+        hits.into_iter()
+            .map(|(id, s)| (id, f64::from(idx.closest_part(&qv, id).unwrap_or(s))))
+            .collect::<Vec<_>>()
     });
-    let hits = hits.into_iter().map(|(id, s)| (id, f64::from(s))).collect();
+    let mut hits = hits;
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1));
     Ok((hits, Some(qv)))
 }
 
@@ -214,7 +220,7 @@ async fn fulltext_candidates(
 
 /// Both rankings' scores for every candidate either found: a passage only one ranking put
 /// among its candidates is scored by the other too (its BM25 for the question's words, its
-/// cosine with the question), rather than counted as that ranking's worst.
+/// closest paragraph's cosine with the question), rather than counted as that ranking's worst.
 async fn complete_scores(
     lib: &Library,
     terms: &[String],
@@ -246,7 +252,7 @@ async fn complete_scores(
     all_vector.extend(lib.with_index(|idx| {
         for_vectors
             .iter()
-            .filter_map(|&id| Some((id, f64::from(idx.similarity(question, id)?))))
+            .filter_map(|&id| Some((id, f64::from(idx.closest_part(question, id)?))))
             .collect::<Vec<_>>()
     }));
     Ok((all_fulltext, all_vector))

@@ -216,6 +216,66 @@ async fn states_progress_and_failure() {
     app.stop().await;
 }
 
+/// A passage of several paragraphs is stored with one vector per paragraph after its own (their
+/// mean), and vector search scores it by the paragraph closest to the question: exactly the
+/// score of a passage holding that paragraph alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passages_rank_by_their_closest_paragraph() {
+    let app = app_with_docs(Db::Sqlite, |_| {}).await;
+    let founder = app.founder().await;
+    let tide = "The harbour master posts the tide tables every Monday morning.";
+    let three = note(
+        &founder,
+        "Notes",
+        &format!("Bees make honey from the nectar of clover.\n\n{tide}\n\nOur choir rehearses hymns on Thursday evenings."),
+    )
+    .await;
+    let one = note(&founder, "Notes", tide).await;
+    for id in [&three, &one] {
+        assert_eq!(settle(&founder, id).await["state"], "ready");
+    }
+    let floats = "SELECT SUM(LENGTH(v.vector)) / 4 FROM passage_vectors v JOIN passages p \
+                  ON p.id = v.passage_id WHERE p.document_id = $1";
+    assert_eq!(
+        row_count(&app, floats, &three).await,
+        4 * 384,
+        "own vector + 3 paragraphs"
+    );
+    assert_eq!(
+        row_count(&app, floats, &one).await,
+        384,
+        "one paragraph: its own vector only"
+    );
+
+    let hits = search(
+        &founder,
+        "When are the tide tables published?",
+        "&mode=vector&k=2",
+    )
+    .await;
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    let score = |id: &str| {
+        hits.iter()
+            .find(|h| h["document_id"] == id)
+            .and_then(|h| h["vector_score"].as_f64())
+            .unwrap()
+    };
+    assert!(
+        (score(&three) - score(&one)).abs() < 1e-4,
+        "{} vs {}",
+        score(&three),
+        score(&one)
+    );
+    // Hybrid reports the same closest-paragraph score.
+    let hybrid = search(&founder, "When are the tide tables published?", "&k=2").await;
+    let h3 = hybrid
+        .iter()
+        .find(|h| h["document_id"] == three.as_str())
+        .unwrap();
+    assert!((h3["vector_score"].as_f64().unwrap() - score(&three)).abs() < 1e-6);
+    app.stop().await;
+}
+
 async fn delete_leaves_nothing(db: Db) {
     let app = app_with_docs(db, |_| {}).await;
     let founder = app.founder().await;
