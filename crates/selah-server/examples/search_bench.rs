@@ -281,7 +281,7 @@ async fn main() -> anyhow::Result<()> {
         &vectors,
         target,
         &mut seed,
-        embedder.model_id(),
+        &selah_server::docs::ingest::vector_model(&embedder),
     )
     .await?;
     println!(

@@ -50,6 +50,14 @@ pub fn embedding_input(title: &str, heading: Option<&str>, text: &str) -> String
     }
 }
 
+/// The name stored vectors go by: the model and how passages are embedded (each paragraph on its
+/// own: `+paragraphs`). Vectors under any other name (another model, or an older data directory's
+/// one vector per passage) are re-embedded in the background, and the cleanup job then removes
+/// them.
+pub fn vector_model(e: &Embedder) -> String {
+    format!("{}+paragraphs", e.model_id())
+}
+
 /// Starts the worker; it runs until the process ends.
 pub fn spawn(lib: Arc<Library>) {
     tokio::spawn(async move {
@@ -147,7 +155,7 @@ async fn index_document(
         .await?;
     drop(passages);
 
-    let model = embedder.model_id().to_string();
+    let model = vector_model(embedder);
     loop {
         let batch = lib
             .store
@@ -278,7 +286,7 @@ async fn extract(lib: &Library, doc: &PendingDocument) -> anyhow::Result<Result<
 /// Embeds, in the background, ready passages that have no vector from the current model (the
 /// model was changed), a batch at a time. Ok(true) when a batch was done.
 async fn reembed_backlog(lib: &Arc<Library>, embedder: &Arc<Embedder>) -> anyhow::Result<bool> {
-    let model = embedder.model_id().to_string();
+    let model = vector_model(embedder);
     let batch = lib
         .store
         .passages_missing_vectors(&model, EMBED_BATCH)

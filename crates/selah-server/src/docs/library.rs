@@ -17,6 +17,8 @@ use selah_store::Store;
 use selah_store::passages::StoredVector;
 use tokio::sync::{Mutex, Notify};
 
+use super::ingest::vector_model;
+
 /// Who may see a passage, read by the search filters of both indexes.
 #[derive(Debug, Clone)]
 pub struct PassageMeta {
@@ -174,7 +176,7 @@ impl Library {
         }
         let vectors: Vec<(i64, Vec<f32>, PassageMeta)> = self
             .store
-            .all_vectors(e.model_id())
+            .all_vectors(&vector_model(e))
             .await?
             .into_iter()
             .map(|v| {
@@ -182,7 +184,7 @@ impl Library {
                 (v.passage_id, v.vector, meta)
             })
             .collect();
-        let (dim, path) = (e.dimensions(), self.graph_path(e.model_id()));
+        let (dim, path) = (e.dimensions(), self.graph_path(&vector_model(e)));
         let n = vectors.len();
         let started = Instant::now();
         let built = tokio::task::spawn_blocking(move || {
@@ -218,7 +220,7 @@ impl Library {
         if !self.graph_dirty.swap(false, Ordering::AcqRel) {
             return;
         }
-        let path = self.graph_path(e.model_id());
+        let path = self.graph_path(&vector_model(e));
         let mut bytes = Vec::new();
         let saved = self.with_index(|idx| idx.save_graph(&mut bytes));
         if !matches!(saved, Ok(true)) {

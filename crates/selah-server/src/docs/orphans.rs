@@ -21,7 +21,7 @@ impl Job for OrphanEmbeddings {
         Box::pin(async move {
             let mut stats = JobStats::new();
             let current = match self.0.embedder_now() {
-                Some(e) => e.model_id().to_string(),
+                Some(e) => super::ingest::vector_model(&e),
                 // Without the model, only vectors of vanished passages can be judged.
                 _ => String::new(),
             };
