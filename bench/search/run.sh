@@ -40,9 +40,10 @@ python3 "$ROOT/bench/search/http_bench.py" --bin "$TARGET_DIR/release/selah" \
   --big-data "$WORK/data" --ingest-passages "$INGEST"
 
 if [ -z "${SKIP_BASELINE:-}" ]; then
-  if [ ! -x "$VENV/bin/python" ]; then
+  # A venv left half-made (or made for something else) lacks one of the two: install them.
+  if ! "$VENV/bin/python" -c "import sentence_transformers, chromadb" 2>/dev/null; then
     echo "making the baseline venv in $VENV (sentence-transformers, chromadb)…" >&2
-    python3 -m venv "$VENV"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet sentence-transformers chromadb >&2
   fi
   echo "== baseline (sentence-transformers + chromadb)" >&2
