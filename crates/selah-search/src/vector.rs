@@ -145,14 +145,15 @@ impl<M> VectorIndex<M> {
     /// The best similarity of `query` with the parts of `id`, or with its own vector when it has
     /// no parts; None when `id` is not held.
     pub fn closest_part(&self, query: &[f32], id: i64) -> Option<f32> {
-        let own = self.similarity(query, id)?;
-        Some(match self.parts.get(&id) {
-            Some(parts) => parts
-                .chunks_exact(self.dim)
-                .map(|p| dot(query, p))
-                .fold(f32::NEG_INFINITY, f32::max),
-            None => own,
-        })
+        match self.parts.get(&id) {
+            Some(parts) if query.len() == self.dim => Some(
+                parts
+                    .chunks_exact(self.dim)
+                    .map(|p| dot(query, p))
+                    .fold(f32::NEG_INFINITY, f32::max),
+            ),
+            _ => self.similarity(query, id),
+        }
     }
 
     /// Whether the approximate graph is in use.
