@@ -43,6 +43,7 @@
 //! | `audit.verified` | verify | someone checks the chain over the API (details: the verdict) |
 //! | `model.hot_slot_assigned`, `model.hot_slot_ejected` | update | a hot slot changes (details: slot, model, the model replaced) |
 //! | `model.imported` | create | a GGUF is imported into the models directory (details: model id, file size) |
+//! | `vault.identity_created`, `vault.identity_rewrapped` | create/update | a vault identity is made or re-wrapped under a new passphrase (details: version; never keys) |
 //! | `model.removed` | delete | a model is deleted with `selah models remove` (details: model id) |
 
 use std::sync::Arc;

@@ -20,6 +20,7 @@ pub mod observe;
 pub mod policy;
 pub mod state;
 pub mod teams;
+pub mod vault;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,6 +58,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(chat_sessions::router())
         .merge(docs::router())
         .merge(ai::router())
+        .merge(vault::router())
         .merge(observe::routes::router())
 }
 

@@ -26,6 +26,7 @@ pub mod teams;
 #[doc(hidden)]
 pub mod testing;
 pub mod users;
+pub mod vault_identities;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

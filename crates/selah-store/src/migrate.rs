@@ -36,6 +36,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_chat"),
     migration!(4, "0004_documents"),
     migration!(5, "0005_fulltext_in_memory"),
+    migration!(6, "0006_vault_identity"),
 ];
 
 /// The newest schema version this binary knows.

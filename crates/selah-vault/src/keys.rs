@@ -21,6 +21,9 @@ use crate::stream::{Options, StreamReader, StreamWriter};
 /// The largest identity file accepted when unwrapping (a key file is under 200 bytes).
 const MAX_IDENTITY_FILE: u64 = 16 * 1024;
 
+/// The largest wrapped identity accepted: the header (about 200 bytes) and one small chunk.
+pub const MAX_WRAPPED_IDENTITY: usize = 4 * 1024;
+
 /// scrypt cost of the passphrase wrapping, as log2 of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WorkFactor {
@@ -160,6 +163,36 @@ impl VaultIdentity {
     ) -> Result<Vec<u8>> {
         VaultIdentity::unwrap(wrapped, old, work)?.wrap(new, work)
     }
+}
+
+/// Checks that `key` is an X25519 public key (`age1…`), the only kind a vault identity has.
+pub fn check_public_key(key: &str) -> Result<()> {
+    x25519::Recipient::from_str(key)
+        .map(drop)
+        .map_err(|_| Error::InvalidKey("public key (expected an age X25519 key, age1…)"))
+}
+
+/// Checks what a server can check of a wrapped identity without the passphrase: a binary age
+/// file, at most [`MAX_WRAPPED_IDENTITY`] bytes, whose valid header holds exactly one scrypt
+/// stanza (encrypted to a passphrase alone), followed by a payload.
+pub fn check_wrapped_identity(wrapped: &[u8]) -> Result<()> {
+    if wrapped.len() > MAX_WRAPPED_IDENTITY {
+        return Err(Error::InvalidKey("wrapped identity (too large)"));
+    }
+    let header = Header::parse(wrapped)?;
+    match header.stanzas() {
+        [only] if only.tag == "scrypt" => {}
+        _ => {
+            return Err(Error::InvalidKey(
+                "wrapped identity (expected a file encrypted to a passphrase alone)",
+            ));
+        }
+    }
+    // The 16-byte nonce and at least one sealed chunk (a tag) follow the header.
+    if wrapped.len() < header.len() + 16 + 16 {
+        return Err(Error::InvalidKey("wrapped identity (no payload)"));
+    }
+    Ok(())
 }
 
 /// Finds the single `AGE-SECRET-KEY-1…` line of an identity file; `#` lines are comments.

@@ -30,5 +30,7 @@ pub use file::{
     Sealed, decrypt, decrypt_with, decryptor, encrypt, encrypt_with, payload_offset, rewrap,
 };
 pub use header::{Header, read_header};
-pub use keys::{VaultIdentity, WorkFactor};
+pub use keys::{
+    MAX_WRAPPED_IDENTITY, VaultIdentity, WorkFactor, check_public_key, check_wrapped_identity,
+};
 pub use stream::{Options, StreamReader, StreamWriter};

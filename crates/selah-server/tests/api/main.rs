@@ -27,3 +27,4 @@ mod scope;
 mod smoke;
 mod team_invitations;
 mod teams;
+mod vault_identity;

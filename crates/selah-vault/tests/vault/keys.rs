@@ -177,3 +177,44 @@ fn wrapped_identity_opens_with_the_age_cli_and_back() {
     .unwrap();
     assert_eq!(back.public_key(), id.public_key());
 }
+
+/// What the server checks of an identity it stores: the public key's kind, and a wrapped
+/// identity that is an age file to a passphrase alone, with a payload, and small.
+#[test]
+fn what_a_server_can_check_without_the_passphrase() {
+    let id = VaultIdentity::generate();
+    selah_vault::check_public_key(&id.public_key()).unwrap();
+    for bad in ["", "age1", "AGE-SECRET-KEY-1QQQ", "ssh-ed25519 AAAA"] {
+        assert!(
+            matches!(
+                selah_vault::check_public_key(bad),
+                Err(Error::InvalidKey(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    let wrapped = id.wrap(&pass("correct horse"), FAST).unwrap();
+    selah_vault::check_wrapped_identity(&wrapped).unwrap();
+    // Encrypted to a key instead of a passphrase.
+    let to_key = seal(b"AGE-SECRET-KEY-1...", &recipients(&identities(1)));
+    assert!(matches!(
+        selah_vault::check_wrapped_identity(&to_key),
+        Err(Error::InvalidKey(_))
+    ));
+    // Not age; the header alone; too large.
+    assert!(matches!(
+        selah_vault::check_wrapped_identity(b"hello"),
+        Err(Error::Header(_))
+    ));
+    let header_len = selah_vault::payload_offset(&wrapped).unwrap();
+    assert!(matches!(
+        selah_vault::check_wrapped_identity(&wrapped[..header_len]),
+        Err(Error::InvalidKey(_))
+    ));
+    let mut big = wrapped.clone();
+    big.resize(selah_vault::MAX_WRAPPED_IDENTITY + 1, 0);
+    assert!(matches!(
+        selah_vault::check_wrapped_identity(&big),
+        Err(Error::InvalidKey(_))
+    ));
+}
