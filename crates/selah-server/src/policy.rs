@@ -223,6 +223,17 @@ pub const TABLE: &[Rule] = &[
     rule!("PUT" "/api/v1/chat/preferences", Permission(P::ChatUse),
         "/api/v1/chat/preferences", Some(r#"{"default_model":"local:no-such-model"}"#),
         [422, 422, 422, 422, 422, 401]),
+    // The vault identity: personal, vault.use (guests have none). The probing users have no
+    // identity yet; the PUT's public key is refused before anything is stored.
+    rule!("GET" "/api/v1/vault/identity", Permission(P::VaultUse),
+        "/api/v1/vault/identity", None, [404, 404, 404, 404, 403, 401]),
+    rule!("PUT" "/api/v1/vault/identity", Permission(P::VaultUse),
+        "/api/v1/vault/identity",
+        Some(r#"{"public_key":"age1nope","wrapped_identity":"","version":0}"#),
+        [422, 422, 422, 422, 403, 401]),
+    rule!("GET" "/api/v1/vault/public-keys/{user_id}", Permission(P::VaultUse),
+        "/api/v1/vault/public-keys/00000000-0000-7000-8000-000000000000", None,
+        [404, 404, 404, 404, 403, 401]),
     // OpenAI-compatible endpoints: bearer token, chat.use.
     rule!("POST" "/v1/chat/completions", Permission(P::ChatUse),
         "/v1/chat/completions", Some(r#"{"messages":[]}"#), [400, 400, 400, 400, 400, 401]),
