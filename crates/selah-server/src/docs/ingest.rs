@@ -177,6 +177,7 @@ async fn index_document(
             .fetch_add(vectors.len() as u64, Ordering::Relaxed);
     }
 
+    let _finishing = lib.finishing();
     if let Some(superseded) = lib.store.finish_document(&doc.id, doc.generation).await? {
         lib.index_remove(&superseded).await?;
         let fresh = lib.store.document_vectors(&doc.id, &model).await?;

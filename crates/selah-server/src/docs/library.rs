@@ -72,7 +72,41 @@ pub struct Library {
     pub(super) wake: Notify,
     /// Passages embedded since start.
     pub(super) embedded: AtomicU64,
+    /// Documents committed as ready whose passages the indexes have not taken in yet: searches
+    /// wait for none (see [`Library::indexes_caught_up`]).
+    finishing: tokio::sync::watch::Sender<usize>,
 }
+
+/// Counts one document between its "ready" commit and its passages reaching the indexes; the
+/// count drops when this is dropped, on success or error alike.
+pub(super) struct Finishing<'a>(&'a tokio::sync::watch::Sender<usize>);
+
+impl Drop for Finishing<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
+}
+
+impl Library {
+    /// Marks a document as being finished: from before the store reports it ready until the
+    /// indexes hold its passages.
+    pub(super) fn finishing(&self) -> Finishing<'_> {
+        self.finishing.send_modify(|n| *n += 1);
+        Finishing(&self.finishing)
+    }
+
+    /// Waits (at most [`CATCH_UP_WAIT`]) until every document the store reports ready is in
+    /// the indexes, so a client that saw "ready" finds its passages. Without this, a search in
+    /// the moment between the commit and the refresh missed them (after a restart the refresh
+    /// also waits for the full-text load, which made that moment long).
+    pub(super) async fn indexes_caught_up(&self) {
+        let mut rx = self.finishing.subscribe();
+        let _ = tokio::time::timeout(CATCH_UP_WAIT, rx.wait_for(|n| *n == 0)).await;
+    }
+}
+
+/// Longest a search waits for documents being finished; a stuck one must not stall search.
+const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Library {
     /// A library over the store; nothing is loaded until [`Library::embedder`] is first awaited.
@@ -94,6 +128,7 @@ impl Library {
             index: RwLock::new(VectorIndex::new(0)),
             text: RwLock::new(TextIndex::new()),
             text_loaded: tokio::sync::OnceCell::new(),
+            finishing: tokio::sync::watch::channel(0).0,
             index_loaded: false.into(),
             graph_dirty: false.into(),
             wake: Notify::new(),

@@ -260,6 +260,7 @@ async fn complete_scores(
 
 /// Runs a search.
 pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Result<Vec<SearchHit>> {
+    lib.indexes_caught_up().await;
     let terms = query_terms(req.query);
     let limit = (req.k * CANDIDATES_PER_RESULT).max(MIN_CANDIDATES);
     let teams = visible_teams(lib, &req.scope).await?;
