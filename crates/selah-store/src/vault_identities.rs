@@ -40,6 +40,9 @@ pub enum PutIdentity {
     PublicKeyChanged,
 }
 
+const SELECT_IDENTITY: &str = "SELECT user_id, public_key, wrapped_identity, version, created_at, updated_at \
+     FROM vault_identities WHERE user_id = $1";
+
 fn identity(row: &sqlx::any::AnyRow) -> Result<VaultIdentity> {
     Ok(VaultIdentity {
         user_id: row.try_get("user_id")?,
@@ -54,15 +57,12 @@ fn identity(row: &sqlx::any::AnyRow) -> Result<VaultIdentity> {
 impl Store {
     /// The user's own vault identity, if they made one.
     pub async fn vault_identity(&self, user_id: &str) -> Result<Option<VaultIdentity>> {
-        sqlx::query(
-            "SELECT user_id, public_key, wrapped_identity, version, created_at, updated_at \
-             FROM vault_identities WHERE user_id = $1",
-        )
-        .bind(user_id)
-        .fetch_optional(self.reader())
-        .await?
-        .map(|r| identity(&r))
-        .transpose()
+        sqlx::query(SELECT_IDENTITY)
+            .bind(user_id)
+            .fetch_optional(self.reader())
+            .await?
+            .map(|r| identity(&r))
+            .transpose()
     }
 
     /// Creates the identity (`expected_version` 0) or re-wraps it (`expected_version` = the
@@ -104,15 +104,12 @@ impl Store {
             .await?
         };
         // Read from the writer: the outcome must see this very write.
-        let stored = sqlx::query(
-            "SELECT user_id, public_key, wrapped_identity, version, created_at, updated_at \
-             FROM vault_identities WHERE user_id = $1",
-        )
-        .bind(user_id)
-        .fetch_optional(self.writer())
-        .await?
-        .map(|r| identity(&r))
-        .transpose()?;
+        let stored = sqlx::query(SELECT_IDENTITY)
+            .bind(user_id)
+            .fetch_optional(self.writer())
+            .await?
+            .map(|r| identity(&r))
+            .transpose()?;
         Ok(match stored {
             Some(s) if written.rows_affected() == 1 => PutIdentity::Stored(s),
             Some(s) if s.version == expected_version && s.public_key != public_key => {
