@@ -43,6 +43,8 @@ pub struct Config {
     pub ai: AiConfig,
     /// Documents and search.
     pub docs: DocsConfig,
+    /// The end-to-end encrypted vault.
+    pub vault: VaultConfig,
 }
 
 /// Logging settings.
@@ -165,6 +167,7 @@ impl Default for Config {
             watchdog: WatchdogConfig::default(),
             ai: AiConfig::default(),
             docs: DocsConfig::default(),
+            vault: VaultConfig::default(),
         }
     }
 }
@@ -332,6 +335,28 @@ impl Default for DocsConfig {
             embedding_model: PathBuf::new(),
             passage_tokens: 200,
             passage_overlap_tokens: 32,
+        }
+    }
+}
+
+/// Vault settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct VaultConfig {
+    /// Largest file, in bytes (ciphertext).
+    pub max_file_bytes: u64,
+    /// Days an item stays in the trash before the cleanup job purges it.
+    pub trash_days: u32,
+    /// Hours an unfinished upload is kept after its last byte.
+    pub upload_expiry_hours: u32,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 1 << 40,
+            trash_days: 30,
+            upload_expiry_hours: 24,
         }
     }
 }

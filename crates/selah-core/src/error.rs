@@ -33,6 +33,10 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The body's type (or an uploaded file's format) is not one this route takes.
     UnsupportedMediaType,
+    /// A precondition of the protocol failed (an unsupported `Tus-Resumable` version).
+    PreconditionFailed,
+    /// The bytes received do not have the checksum announced (tus: 460).
+    ChecksumMismatch,
     /// Too many requests; see `Retry-After`.
     RateLimited,
     /// The account is disabled.
@@ -59,6 +63,8 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::PreconditionFailed => "precondition_failed",
+            ErrorCode::ChecksumMismatch => "checksum_mismatch",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::AccountDisabled => "account_disabled",
             ErrorCode::Unavailable => "unavailable",

@@ -106,6 +106,10 @@ impl ApiError {
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ErrorCode::ChecksumMismatch => {
+                StatusCode::from_u16(460).expect("460 is a valid status code")
+            }
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

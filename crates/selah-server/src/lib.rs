@@ -97,6 +97,14 @@ impl Server {
                 "kept interrupted chat replies, marked incomplete"
             );
         }
+        // Versions committed just before a crash may still have their file under uploads/.
+        let moved = vault::Vault::new(&data_dir)
+            .recover(&store)
+            .await
+            .context("cannot recover the vault's files")?;
+        if moved > 0 {
+            tracing::info!(moved, "vault: finished moving uploaded files into place");
+        }
         let listener = TcpListener::bind(&config.bind).await.with_context(|| {
             format!(
                 "cannot listen on {} (is another server using the port?)",
@@ -128,6 +136,7 @@ impl Server {
             jobs: jobs::Jobs::new(store.clone(), &config, &data_dir),
             health: observe::health::HealthState::new(),
             replies: chat_sessions::reply::Replies::default(),
+            vault: Arc::new(vault::Vault::new(&data_dir)),
             started: Instant::now(),
             config,
             data_dir,
@@ -136,6 +145,7 @@ impl Server {
         state
             .jobs
             .register(docs::orphans::OrphanEmbeddings(docs.clone()));
+        state.jobs.register(vault::VaultCleanup);
         docs::ingest::spawn(docs);
         // Capabilities register their health checks here.
         observe::checks::register_builtin(&state.health);

@@ -27,6 +27,8 @@ pub mod teams;
 pub mod testing;
 pub mod users;
 pub mod vault_identities;
+pub mod vault_items;
+pub mod vault_versions;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_documents"),
     migration!(5, "0005_fulltext_in_memory"),
     migration!(6, "0006_vault_identity"),
+    migration!(7, "0007_vault_items"),
 ];
 
 /// The newest schema version this binary knows.

@@ -31,7 +31,6 @@ use axum::response::{IntoResponse, Response};
 use selah_core::ErrorCode;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tracing::Instrument;
 
 use crate::error::ApiError;
@@ -58,7 +57,7 @@ pub fn apply(router: Router, state: AppState) -> Router {
     let mut router = router
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(RequestBodyLimitLayer::new(hard_cap))
+        .layer(from_fn(move |req, next| hard_body_cap(hard_cap, req, next)))
         // Inside the default limit so that the upload route can raise it for itself.
         .layer(from_fn_with_state(state.clone(), declared_body_limit))
         .layer(DefaultBodyLimit::max(max_body))
@@ -241,6 +240,24 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
     res
 }
 
+/// Whether a request's body is exempt from the size limits: a vault upload's bytes (tus
+/// PATCH), whose handler streams them to disk and stops at the length the upload announced.
+fn streams_to_disk(req: &Request) -> bool {
+    req.method() == axum::http::Method::PATCH
+        && req.uri().path().starts_with(crate::vault::UPLOADS_PATH)
+}
+
+/// Cuts off any body that grows past `cap` while a handler reads it (a chunked body declares no
+/// length), except the vault's streamed uploads.
+async fn hard_body_cap(cap: usize, req: Request, next: Next) -> Response {
+    if streams_to_disk(&req) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, cap));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// Refuses a body whose declared `Content-Length` is over the limit before anything reads it
 /// (the inner `RequestBodyLimitLayer` would answer in plain text; ours is the API's JSON).
 async fn declared_body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -251,6 +268,9 @@ async fn declared_body_limit(State(state): State<AppState>, req: Request, next: 
     } else {
         state.config.http.max_body_bytes
     };
+    if streams_to_disk(&req) {
+        return next.run(req).await;
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -28,3 +28,6 @@ mod smoke;
 mod team_invitations;
 mod teams;
 mod vault_identity;
+mod vault_items;
+mod vault_sharing;
+mod vault_support;
