@@ -44,6 +44,13 @@
 //! | `model.hot_slot_assigned`, `model.hot_slot_ejected` | update | a hot slot changes (details: slot, model, the model replaced) |
 //! | `model.imported` | create | a GGUF is imported into the models directory (details: model id, file size) |
 //! | `vault.identity_created`, `vault.identity_rewrapped` | create/update | a vault identity is made or re-wrapped under a new passphrase (details: version; never keys) |
+//! | `vault.item_created` | create | a vault item is made (details: team, kind, recipient count; never names) |
+//! | `vault.item_updated` | update | an item's metadata is replaced or it is moved (details: which) |
+//! | `vault.version_uploaded` | create | an upload completes as a new version (details: version id, size) |
+//! | `vault.item_downloaded` | read | a version's content is served (details: version id, size) |
+//! | `vault.item_shared` | update | an item's recipients change (details: user ids added and removed, versions rewrapped) |
+//! | `vault.item_trashed`, `vault.item_restored` | delete/update | an item (with its subtree) goes to the trash or comes back |
+//! | `vault.item_purged` | delete | an item is deleted for good (details: items, versions, files removed) |
 //! | `model.removed` | delete | a model is deleted with `selah models remove` (details: model id) |
 
 use std::sync::Arc;

@@ -6,8 +6,9 @@
 //! a `job_runs` row per job with its duration and statistics or error. Runs never overlap: a
 //! scheduled run and an on-demand one take turns.
 //!
-//! Jobs now: `temp_files`, `expired_sessions`, `audit_archive`, `chat_archive`, and
-//! `orphan_embeddings` (registered by the documents capability, `docs/orphans.rs`).
+//! Jobs now: `temp_files`, `expired_sessions`, `audit_archive`, `chat_archive`,
+//! `orphan_embeddings` (registered by the documents capability, `docs/orphans.rs`) and
+//! `vault_cleanup` (registered by the vault, `vault/cleanup.rs`).
 
 mod builtin;
 mod chat_archive;
