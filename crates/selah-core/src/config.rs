@@ -349,6 +349,17 @@ pub struct VaultConfig {
     pub trash_days: u32,
     /// Hours an unfinished upload is kept after its last byte.
     pub upload_expiry_hours: u32,
+    /// Where finished blobs live: empty for `<data>/vault/blobs`, or `s3://bucket/prefix` for
+    /// S3-compatible object storage (a team server).
+    pub blob_store: String,
+    /// The S3 endpoint (`http://127.0.0.1:9000` for a local server); empty for AWS.
+    pub s3_endpoint: String,
+    /// The S3 region.
+    pub s3_region: String,
+    /// The S3 access key id.
+    pub s3_access_key_id: String,
+    /// The S3 secret access key. A secret: never printed.
+    pub s3_secret_access_key: Secret,
 }
 
 impl Default for VaultConfig {
@@ -357,6 +368,11 @@ impl Default for VaultConfig {
             max_file_bytes: 1 << 40,
             trash_days: 30,
             upload_expiry_hours: 24,
+            blob_store: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: Secret::default(),
         }
     }
 }
@@ -459,6 +475,12 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "docs.passage_tokens must be 16 to 250 and docs.passage_overlap_tokens less than half of it".into(),
             ));
+        }
+        let store = self.vault.blob_store.trim();
+        if !store.is_empty() && !store.starts_with("s3://") {
+            return Err(ConfigError::Invalid(format!(
+                "vault.blob_store = {store:?}: leave it empty for the data directory, or give s3://bucket/prefix"
+            )));
         }
         for p in &self.http.trusted_proxies {
             if p.parse::<std::net::IpAddr>().is_err() {

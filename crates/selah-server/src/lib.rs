@@ -98,7 +98,11 @@ impl Server {
             );
         }
         // Versions committed just before a crash may still have their file under uploads/.
-        let moved = vault::Vault::new(&data_dir)
+        let vault = Arc::new(
+            vault::Vault::new(&data_dir, &config.vault)
+                .context("cannot set up the vault's storage")?,
+        );
+        let moved = vault
             .recover(&store)
             .await
             .context("cannot recover the vault's files")?;
@@ -115,7 +119,7 @@ impl Server {
         let ai = selah_ai::Runtime::start(&config, &data_dir, store.clone())
             .await
             .context("cannot start the AI runtime")?;
-        Ok(Self::assemble(config, data_dir, store, listener, ai))
+        Ok(Self::assemble(config, data_dir, store, listener, ai, vault))
     }
 
     fn assemble(
@@ -124,6 +128,7 @@ impl Server {
         store: Store,
         listener: TcpListener,
         ai: Arc<selah_ai::Runtime>,
+        vault: Arc<vault::Vault>,
     ) -> Self {
         let docs = Arc::new(docs::Library::new(store.clone(), &config, data_dir.clone()));
         let state = AppState(Arc::new(Inner {
@@ -136,7 +141,7 @@ impl Server {
             jobs: jobs::Jobs::new(store.clone(), &config, &data_dir),
             health: observe::health::HealthState::new(),
             replies: chat_sessions::reply::Replies::default(),
-            vault: Arc::new(vault::Vault::new(&data_dir)),
+            vault,
             started: Instant::now(),
             config,
             data_dir,
@@ -145,7 +150,9 @@ impl Server {
         state
             .jobs
             .register(docs::orphans::OrphanEmbeddings(docs.clone()));
-        state.jobs.register(vault::VaultCleanup);
+        state
+            .jobs
+            .register(vault::VaultCleanup(state.vault.blobs.clone()));
         docs::ingest::spawn(docs);
         // Capabilities register their health checks here.
         observe::checks::register_builtin(&state.health);

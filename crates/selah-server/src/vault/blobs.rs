@@ -1,22 +1,37 @@
 //! Where the vault's bytes live: `<data>/vault/uploads/<id>` while an upload is in progress
-//! (only ever appended to, so its length is the upload's offset), then
-//! `<data>/vault/blobs/<last two characters of id>/<id>` once it is a version.
+//! (only ever appended to, so its length is the upload's offset), then, once it is a version,
+//! `<data>/vault/blobs/<last two characters of id>/<id>` or, on a team server configured with
+//! `vault.blob_store = "s3://…"`, an object in S3-compatible storage (`remote.rs`).
 //!
-//! A completed upload is committed in the database first and renamed here second; a crash in
+//! A completed upload is committed in the database first and published here second; a crash in
 //! between leaves the file under `uploads/`, which [`Blobs::recover`] (at start) and
 //! [`Blobs::open`] (at read) both handle. Files nothing in the database names are removed by
 //! [`Blobs::sweep`] once they are old enough not to be racing a commit.
 
 use std::collections::HashSet;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use super::remote::Remote;
+
+/// A blob's bytes, in order.
+pub type BlobStream = BoxStream<'static, io::Result<Bytes>>;
+
+/// Bytes read from a local file per step.
+const READ_STEP: usize = 1 << 20;
 
 /// The vault's file area.
 #[derive(Debug, Clone)]
 pub struct Blobs {
     uploads: PathBuf,
     blobs: PathBuf,
+    remote: Option<Arc<Remote>>,
 }
 
 /// An id from a URL or the database is used as a file name only if it is a UUID.
@@ -25,13 +40,24 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 impl Blobs {
-    /// The area under `data_dir`.
+    /// The area under `data_dir`, with finished blobs on the local disk.
     pub fn new(data_dir: &Path) -> Self {
         let root = data_dir.join("vault");
         Self {
             uploads: root.join("uploads"),
             blobs: root.join("blobs"),
+            remote: None,
         }
+    }
+
+    /// As configured: finished blobs in object storage when `vault.blob_store` names some.
+    pub fn from_config(
+        data_dir: &Path,
+        config: &selah_core::config::VaultConfig,
+    ) -> anyhow::Result<Self> {
+        let mut blobs = Self::new(data_dir);
+        blobs.remote = Remote::from_config(config)?.map(Arc::new);
+        Ok(blobs)
     }
 
     /// The partial file of an upload.
@@ -40,7 +66,7 @@ impl Blobs {
         self.uploads.join(id)
     }
 
-    /// A version's blob file.
+    /// A version's blob file on the local disk.
     pub fn blob(&self, id: &str) -> PathBuf {
         debug_assert!(valid_id(id));
         self.blobs.join(&id[id.len() - 2..]).join(id)
@@ -62,49 +88,79 @@ impl Blobs {
     }
 
     /// Moves a completed upload into place as the blob of the version with the same id.
-    pub fn publish(&self, id: &str) -> io::Result<()> {
+    pub async fn publish(&self, id: &str) -> anyhow::Result<()> {
+        let partial = self.partial(id);
+        if let Some(remote) = &self.remote {
+            remote.put_file(id, partial.clone()).await?;
+            return Ok(remove_file(&partial)?);
+        }
         let dest = self.blob(id);
-        let dir = dest.parent().expect("blob path has a parent");
-        std::fs::create_dir_all(dir)?;
-        std::fs::rename(self.partial(id), &dest)?;
-        // The rename itself must survive a power cut.
-        std::fs::File::open(dir)?.sync_all()
+        Ok(tokio::task::spawn_blocking(move || -> io::Result<()> {
+            let dir = dest.parent().expect("blob path has a parent");
+            std::fs::create_dir_all(dir)?;
+            std::fs::rename(partial, &dest)?;
+            // The rename itself must survive a power cut.
+            std::fs::File::open(dir)?.sync_all()
+        })
+        .await??)
     }
 
-    /// Opens a version's blob (still under `uploads/` if the process died before renaming it).
-    pub fn open(&self, id: &str) -> io::Result<std::fs::File> {
-        match std::fs::File::open(self.blob(id)) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::File::open(self.partial(id)),
-            other => other,
+    /// A version's blob (still under `uploads/` if the process died before publishing it).
+    pub async fn open(&self, id: &str) -> anyhow::Result<BlobStream> {
+        let partial = self.partial(id);
+        if let Some(remote) = &self.remote {
+            if let Some(stream) = remote.get(id).await? {
+                return Ok(stream);
+            }
+            return Ok(file_stream(std::fs::File::open(partial)?));
         }
+        let file = match std::fs::File::open(self.blob(id)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::File::open(partial),
+            other => other,
+        }?;
+        Ok(file_stream(file))
     }
 
     /// Removes a version's blob or an upload's partial file, whichever exist.
-    pub fn remove(&self, id: &str) -> io::Result<()> {
-        for path in [self.blob(id), self.partial(id)] {
-            match std::fs::remove_file(path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+    pub async fn remove(&self, id: &str) -> anyhow::Result<()> {
+        if let Some(remote) = &self.remote {
+            remote.delete(id).await?;
         }
-        Ok(())
+        remove_file(&self.blob(id))?;
+        Ok(remove_file(&self.partial(id))?)
     }
 
-    /// At start: renames into place every partial file that is already a version.
-    pub fn recover(&self, versions: &HashSet<String>) -> io::Result<usize> {
+    /// At start: publishes every partial file that is already a version.
+    pub async fn recover(&self, versions: &HashSet<String>) -> anyhow::Result<usize> {
         let mut moved = 0;
         for (id, _) in list(&self.uploads)? {
             if versions.contains(&id) {
-                self.publish(&id)?;
+                self.publish(&id).await?;
                 moved += 1;
             }
         }
         Ok(moved)
     }
 
-    /// Removes files that `known` does not name and that were last written more than
-    /// `min_age` ago. Returns how many files and bytes went.
-    pub fn sweep(&self, known: &HashSet<String>, min_age: Duration) -> io::Result<(u64, u64)> {
+    /// Removes files (and objects) that `known` does not name and that were last written more
+    /// than `min_age` ago. Returns how many went and their bytes.
+    pub async fn sweep(
+        &self,
+        known: &HashSet<String>,
+        min_age: Duration,
+    ) -> anyhow::Result<(u64, u64)> {
+        let local = {
+            let (me, known) = (self.clone(), known.clone());
+            tokio::task::spawn_blocking(move || me.sweep_local(&known, min_age)).await??
+        };
+        let remote = match &self.remote {
+            Some(r) => r.sweep(known, min_age).await?,
+            None => (0, 0),
+        };
+        Ok((local.0 + remote.0, local.1 + remote.1))
+    }
+
+    fn sweep_local(&self, known: &HashSet<String>, min_age: Duration) -> io::Result<(u64, u64)> {
         let cutoff = SystemTime::now() - min_age;
         let mut dirs = vec![self.uploads.clone()];
         if let Ok(read) = std::fs::read_dir(&self.blobs) {
@@ -127,6 +183,67 @@ impl Blobs {
         }
         Ok((files, bytes))
     }
+}
+
+fn remove_file(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Reads `path` in steps of `step` bytes into `tx` (on a blocking thread), ending with the
+/// error if reading fails. Stops early when the receiver goes away.
+pub(crate) fn read_chunks(
+    path: &Path,
+    step: usize,
+    tx: &tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>,
+) {
+    match std::fs::File::open(path) {
+        Ok(file) => read_file_chunks(file, step, tx),
+        Err(e) => {
+            let _ = tx.blocking_send(Err(e));
+        }
+    }
+}
+
+fn read_file_chunks(
+    mut file: std::fs::File,
+    step: usize,
+    tx: &tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>,
+) {
+    loop {
+        let mut buf = vec![0u8; step];
+        let mut filled = 0;
+        while filled < step {
+            match file.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+        if filled == 0 {
+            return;
+        }
+        buf.truncate(filled);
+        if tx.blocking_send(Ok(buf)).is_err() || filled < step {
+            return;
+        }
+    }
+}
+
+/// A local file as a stream, read ahead on a blocking thread.
+fn file_stream(file: std::fs::File) -> BlobStream {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || read_file_chunks(file, READ_STEP, &tx));
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|r| (r.map(Bytes::from), rx))
+    })
+    .boxed()
 }
 
 /// The UUID-named files in `dir` (none if it does not exist).

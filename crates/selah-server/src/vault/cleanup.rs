@@ -14,8 +14,8 @@ use crate::jobs::{Job, JobContext, JobFuture, JobStats};
 /// version being committed right now.
 const SWEEP_MIN_AGE: Duration = Duration::from_secs(3600);
 
-/// The job.
-pub struct VaultCleanup;
+/// The job, over the vault's blobs.
+pub struct VaultCleanup(pub Blobs);
 
 impl Job for VaultCleanup {
     fn name(&self) -> &'static str {
@@ -24,7 +24,7 @@ impl Job for VaultCleanup {
 
     fn run<'a>(&'a self, ctx: &'a JobContext) -> JobFuture<'a> {
         Box::pin(async move {
-            let blobs = Blobs::new(&ctx.data_dir);
+            let blobs = &self.0;
             let days = i64::from(ctx.config.vault.trash_days);
             let cutoff = selah_store::now_ms() - days * 86_400_000;
             let (mut items, mut versions) = (0u64, 0usize);
@@ -35,14 +35,11 @@ impl Job for VaultCleanup {
                 }
                 items += purged.items;
                 versions += purged.versions.len();
-                let b = blobs.clone();
-                let ids: Vec<String> = purged.versions.into_iter().chain(purged.uploads).collect();
-                tokio::task::spawn_blocking(move || {
-                    ids.iter()
-                        .filter(|id| super::blobs::valid_id(id))
-                        .try_for_each(|id| b.remove(id))
-                })
-                .await??;
+                for id in purged.versions.iter().chain(&purged.uploads) {
+                    if super::blobs::valid_id(id) {
+                        blobs.remove(id).await?;
+                    }
+                }
             }
             let expired = ctx
                 .store
@@ -51,8 +48,7 @@ impl Job for VaultCleanup {
             // The files of expired uploads, like any unnamed file, go with the sweep below once
             // an hour old; an expired upload is older than that by definition.
             let known = ctx.store.vault_file_names().await?;
-            let (files, bytes) =
-                tokio::task::spawn_blocking(move || blobs.sweep(&known, SWEEP_MIN_AGE)).await??;
+            let (files, bytes) = blobs.sweep(&known, SWEEP_MIN_AGE).await?;
             let mut stats = JobStats::new();
             stats.insert("purged_items".into(), json!(items));
             stats.insert("purged_versions".into(), json!(versions));

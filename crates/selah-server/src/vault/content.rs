@@ -5,12 +5,11 @@
 //! failed transfer (and age's STREAM a truncated file) rather than corrupt bytes presented as
 //! good, and the corruption is logged.
 
-use std::io::Read;
-
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -25,9 +24,6 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::observe::client::ClientInfo;
 use crate::state::AppState;
-
-/// Bytes read from the blob per step.
-const READ_STEP: usize = 1 << 20;
 
 /// The routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -68,17 +64,16 @@ async fn download(
         .vault_version_blob(&auth.scope, &id, version)
         .await?
         .ok_or_else(|| ApiError::not_found("vault item content"))?;
-    let blobs = state.vault.blobs.clone();
-    let blob_id = blob.id.clone();
-    let file = tokio::task::spawn_blocking(move || blobs.open(&blob_id))
+    let source = state
+        .vault
+        .blobs
+        .open(&blob.id)
         .await
-        .map_err(ApiError::internal)?
         .map_err(|e| ApiError::internal(format!("vault blob {}: {e}", blob.id)))?;
     let size = blob.header.len() as u64 + (blob.blob_size - blob.payload_offset) as u64;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let _ = tx.send(Ok(Bytes::from(blob.header.clone()))).await;
-    let expected = blob.clone();
-    tokio::task::spawn_blocking(move || stream_blob(file, &expected, &tx));
+    tokio::spawn(forward_checked(source, blob.clone(), tx));
     let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     state
         .audit
@@ -101,55 +96,56 @@ async fn download(
     Ok(res)
 }
 
-/// Reads the blob, hashing all of it and sending the payload part; ends with an error instead
-/// of the last bytes if the blob is not what was stored.
-fn stream_blob(
-    mut file: std::fs::File,
-    blob: &selah_store::vault_versions::VersionBlob,
-    tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+/// Forwards the blob's payload, hashing all of it; ends with an error instead of the last
+/// bytes if the blob is not what was stored.
+async fn forward_checked(
+    mut source: super::blobs::BlobStream,
+    blob: selah_store::vault_versions::VersionBlob,
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) {
     let mut hasher = Sha256::new();
     let mut pos = 0u64;
     let total = blob.blob_size as u64;
     let skip = blob.payload_offset as u64;
-    let mut buf = vec![0u8; READ_STEP];
-    // The last step is held back until the hash is known.
+    // The last piece is held back until the hash is known.
     let mut held: Option<Bytes> = None;
     let failure = loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break (pos != total).then(|| format!("blob is {pos} bytes, not {total}")),
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => break Some(format!("reading the blob: {e}")),
+        let chunk = match source.next().await {
+            None => break (pos != total).then(|| format!("blob is {pos} bytes, not {total}")),
+            Some(Ok(c)) => c,
+            Some(Err(e)) => break Some(format!("reading the blob: {e}")),
         };
-        hasher.update(&buf[..n]);
+        hasher.update(&chunk);
+        let n = chunk.len();
         let start = skip.saturating_sub(pos).min(n as u64) as usize;
         pos += n as u64;
         if pos > total {
             break Some(format!("blob is longer than {total} bytes"));
         }
         if let Some(prev) = held.take()
-            && tx.blocking_send(Ok(prev)).is_err()
+            && tx.send(Ok(prev)).await.is_err()
         {
             return; // the client went away
         }
         if start < n {
-            held = Some(Bytes::copy_from_slice(&buf[start..n]));
+            held = Some(chunk.slice(start..));
         }
     };
     let failure = failure.or_else(|| {
-        let got = hex::encode(hasher.finalize_reset());
+        let got = hex::encode(hasher.finalize());
         (got != blob.sha256).then(|| format!("SHA-256 is {got}, stored {}", blob.sha256))
     });
     match failure {
         None => {
             if let Some(last) = held {
-                let _ = tx.blocking_send(Ok(last));
+                let _ = tx.send(Ok(last)).await;
             }
         }
         Some(why) => {
             tracing::error!(version = %blob.id, %why, "vault blob is corrupt: download cut off");
-            let _ = tx.blocking_send(Err(std::io::Error::other("vault blob is corrupt")));
+            let _ = tx
+                .send(Err(std::io::Error::other("vault blob is corrupt")))
+                .await;
         }
     }
 }

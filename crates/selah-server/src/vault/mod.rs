@@ -10,6 +10,7 @@ mod cleanup;
 mod content;
 mod identity;
 mod items;
+mod remote;
 mod sharing;
 mod uploads;
 
@@ -35,20 +36,19 @@ pub struct Vault {
 }
 
 impl Vault {
-    /// The vault of a data directory.
-    pub fn new(data_dir: &Path) -> Self {
-        Self {
-            blobs: Blobs::new(data_dir),
+    /// The vault of a data directory, with blobs where `vault.blob_store` says.
+    pub fn new(data_dir: &Path, config: &selah_core::config::VaultConfig) -> anyhow::Result<Self> {
+        Ok(Self {
+            blobs: Blobs::from_config(data_dir, config)?,
             in_flight: Default::default(),
-        }
+        })
     }
 
-    /// At start: finishes the renames a crash interrupted (a committed version whose file is
-    /// still under `uploads/`).
+    /// At start: finishes the publishing a crash interrupted (a committed version whose file
+    /// is still under `uploads/`).
     pub async fn recover(&self, store: &selah_store::Store) -> anyhow::Result<usize> {
         let names = store.vault_file_names().await?;
-        let blobs = self.blobs.clone();
-        Ok(tokio::task::spawn_blocking(move || blobs.recover(&names)).await??)
+        self.blobs.recover(&names).await
     }
 }
 
@@ -64,25 +64,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Removes the files of what a purge deleted from the database; returns how many went. A
 /// failure is logged and left to the cleanup job's sweep.
 async fn remove_files(state: &AppState, purged: &Purged) -> usize {
-    let blobs = state.vault.blobs.clone();
-    let ids: Vec<String> = purged
-        .versions
-        .iter()
-        .chain(&purged.uploads)
-        .filter(|id| blobs::valid_id(id))
-        .cloned()
-        .collect();
-    let done = tokio::task::spawn_blocking(move || {
-        ids.iter()
-            .filter(|id| match blobs.remove(id) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(id = %id, error = %e, "could not remove a vault file; the cleanup job will");
-                    false
-                }
-            })
-            .count()
-    })
-    .await;
-    done.unwrap_or(0)
+    let mut removed = 0;
+    for id in purged.versions.iter().chain(&purged.uploads) {
+        if !blobs::valid_id(id) {
+            continue;
+        }
+        match state.vault.blobs.remove(id).await {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(id = %id, error = %e, "could not remove a vault file; the cleanup job will");
+            }
+        }
+    }
+    removed
 }

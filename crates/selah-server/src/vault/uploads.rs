@@ -322,7 +322,12 @@ async fn delete_upload(
         .delete_vault_upload(auth.user.id(), &upload.id)
         .await
         .map_err(ApiError::from)?;
-    state.vault.blobs.remove(&id).map_err(ApiError::internal)?;
+    state
+        .vault
+        .blobs
+        .remove(&id)
+        .await
+        .map_err(ApiError::internal)?;
     state.vault.in_flight.forget(&id);
     Ok(tus_response(StatusCode::NO_CONTENT, &[]))
 }
@@ -416,7 +421,7 @@ async fn patch_upload(
             // A complete upload that is not what was announced is discarded: resuming it
             // cannot make it right.
             let _ = state.store.delete_vault_upload(user, &id).await;
-            let _ = blobs.remove(&id);
+            let _ = blobs.remove(&id).await;
             return Err(e.into());
         }
     };
@@ -580,11 +585,10 @@ async fn complete(
         .complete_vault_upload(upload, &header)
         .await?
         .ok_or_else(|| ApiError::not_found("upload"))?;
-    let blobs = state.vault.blobs.clone();
-    let id = upload.id.clone();
-    tokio::task::spawn_blocking(move || blobs.publish(&id))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    // Committed: a failure from here on leaves the file under uploads/, where reads find it
+    // and the next start publishes it.
+    if let Err(e) = state.vault.blobs.publish(&upload.id).await {
+        tracing::warn!(version = %upload.id, error = %e, "vault: could not publish a blob yet");
+    }
     Ok(version)
 }

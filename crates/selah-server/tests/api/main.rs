@@ -29,5 +29,6 @@ mod team_invitations;
 mod teams;
 mod vault_identity;
 mod vault_items;
+mod vault_s3;
 mod vault_sharing;
 mod vault_support;
