@@ -11,7 +11,9 @@ use age::{Identity, Recipient};
 use crate::error::{HeaderError, Result};
 use crate::header::{Header, new_file_key, read_header};
 use crate::pipe;
-use crate::stream::{CHUNK_SIZE, Options, StreamReader, StreamWriter};
+use crate::stream::{
+    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, Options, StreamReader, StreamWriter, TAG_SIZE,
+};
 
 /// What went through an encryption or decryption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,132 @@ pub fn encrypt_with<R: Read, W: Write + Send>(
         Ok(len)
     })?;
     Ok(Sealed::of(plaintext_len, digest))
+}
+
+/// An encryption decided in advance: the file key, the header for the recipients and the
+/// payload nonce are chosen once, so the same ciphertext can be written again, whole or from
+/// any byte offset, without being kept anywhere.
+///
+/// This is how a client announces the SHA-256 of a file before uploading it (one pass
+/// hashes the ciphertext, a second one sends it) and resumes an interrupted upload (it
+/// regenerates the bytes from the server's offset on, starting at the chunk that holds it).
+/// STREAM output depends only on the key, the nonce and the plaintext, so the passes agree
+/// as long as the plaintext does not change; if it does change, the hash announced no longer
+/// matches and the receiver refuses the file. Use a plan for one plaintext only: two
+/// different plaintexts under one key and nonce share a key stream, so at most one pass's
+/// output may cover any given range of what leaves the process.
+pub struct EncryptionPlan {
+    file_key: age_core::format::FileKey,
+    header: Header,
+    nonce: [u8; NONCE_SIZE],
+}
+
+impl std::fmt::Debug for EncryptionPlan {
+    // Never print the file key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptionPlan")
+            .field("header", &self.header)
+            .finish()
+    }
+}
+
+impl EncryptionPlan {
+    /// Chooses a fresh file key and nonce and writes the header for `recipients`.
+    pub fn new(recipients: &[&dyn Recipient]) -> Result<EncryptionPlan> {
+        use rand::RngCore;
+        let file_key = new_file_key();
+        let header = Header::for_recipients(&file_key, recipients)?;
+        let mut nonce = [0u8; NONCE_SIZE];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        Ok(EncryptionPlan {
+            file_key,
+            header,
+            nonce,
+        })
+    }
+
+    /// The header every pass writes.
+    pub fn header(&self) -> &[u8] {
+        self.header.as_bytes()
+    }
+
+    /// Length of the whole file for a plaintext of `plaintext_len` bytes: header, nonce,
+    /// and each chunk with its tag (an empty plaintext still has one, empty, chunk).
+    pub fn ciphertext_len(&self, plaintext_len: u64) -> u64 {
+        let chunks = plaintext_len.div_ceil(CHUNK_SIZE as u64).max(1);
+        self.header.len() as u64 + NONCE_SIZE as u64 + plaintext_len + chunks * TAG_SIZE as u64
+    }
+
+    /// Where the plaintext handed to [`EncryptionPlan::write_from`] must start for a given
+    /// file `offset`: the first byte of the chunk that holds that offset.
+    pub fn plaintext_start(&self, offset: u64) -> u64 {
+        self.first_chunk(offset) * CHUNK_SIZE as u64
+    }
+
+    fn prefix_len(&self) -> u64 {
+        (self.header.len() + NONCE_SIZE) as u64
+    }
+
+    fn first_chunk(&self, offset: u64) -> u64 {
+        offset.saturating_sub(self.prefix_len()) / ENCRYPTED_CHUNK_SIZE as u64
+    }
+
+    /// Writes the file from byte `offset` (below [`EncryptionPlan::ciphertext_len`]) to its
+    /// end on `output`, reading the plaintext from `input`, which must yield it from
+    /// [`EncryptionPlan::plaintext_start`]`(offset)` on. Returns the plaintext bytes read.
+    /// With `offset` 0 this writes the whole file.
+    pub fn write_from<R: Read, W: Write>(
+        &self,
+        offset: u64,
+        mut input: R,
+        output: W,
+        options: Options,
+    ) -> Result<u64> {
+        let prefix = self.prefix_len();
+        let mut output = output;
+        let (chunk, skip) = if offset < prefix {
+            let mut start = Vec::with_capacity(prefix as usize);
+            start.extend_from_slice(self.header.as_bytes());
+            start.extend_from_slice(&self.nonce);
+            output.write_all(&start[offset as usize..])?;
+            (0, 0)
+        } else {
+            let chunk = self.first_chunk(offset);
+            let within = (offset - prefix) % ENCRYPTED_CHUNK_SIZE as u64;
+            (chunk, within)
+        };
+        let skipping = Skip {
+            inner: output,
+            skip,
+        };
+        let mut writer =
+            StreamWriter::resume(skipping, &self.file_key, self.nonce, chunk, options)?;
+        let len = copy(&mut input, &mut writer)?;
+        let mut done = writer.finish()?;
+        done.inner.flush()?;
+        Ok(len)
+    }
+}
+
+/// A writer that drops the first `skip` bytes written to it.
+struct Skip<W: Write> {
+    inner: W,
+    skip: u64,
+}
+
+impl<W: Write> Write for Skip<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let dropped = (self.skip.min(data.len() as u64)) as usize;
+        self.skip -= dropped as u64;
+        if dropped < data.len() {
+            self.inner.write_all(&data[dropped..])?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Decrypts a binary age file from `input` to `output` with the first identity that
@@ -140,5 +268,57 @@ fn copy<R: Read + ?Sized, W: Write + ?Sized>(input: &mut R, output: &mut W) -> i
         };
         output.write_all(&buf[..n])?;
         total += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plaintext(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 + i / 7) as u8).collect()
+    }
+
+    #[test]
+    fn a_plan_regenerates_the_same_file_from_any_offset() {
+        let id = age::x25519::Identity::generate();
+        let to = id.to_public();
+        let options = Options {
+            threads: 2,
+            batch_chunks: 2,
+        };
+        for len in [
+            0,
+            1,
+            CHUNK_SIZE - 1,
+            CHUNK_SIZE,
+            CHUNK_SIZE + 1,
+            5 * CHUNK_SIZE + 9,
+        ] {
+            let plain = plaintext(len);
+            let plan = EncryptionPlan::new(&[&to]).unwrap();
+            let mut whole = Vec::new();
+            let read = plan.write_from(0, &plain[..], &mut whole, options).unwrap();
+            assert_eq!(read, len as u64);
+            assert_eq!(whole.len() as u64, plan.ciphertext_len(len as u64));
+            assert!(whole.starts_with(plan.header()));
+            let mut opened = Vec::new();
+            decrypt(&whole[..], &mut opened, &[&id]).unwrap();
+            assert!(opened == plain, "len {len}");
+
+            let prefix = plan.header().len() + NONCE_SIZE;
+            let mut offsets = vec![1, prefix - 1, prefix, prefix + 1, whole.len() - 1];
+            offsets.extend((1..=len / CHUNK_SIZE).flat_map(|c| {
+                let at = prefix + c * ENCRYPTED_CHUNK_SIZE;
+                [at - 1, at, at + 1, at - TAG_SIZE]
+            }));
+            for offset in offsets.into_iter().filter(|&o| o < whole.len()) {
+                let start = plan.plaintext_start(offset as u64) as usize;
+                let mut tail = Vec::new();
+                plan.write_from(offset as u64, &plain[start..], &mut tail, options)
+                    .unwrap();
+                assert!(tail == whole[offset..], "len {len} offset {offset}");
+            }
+        }
     }
 }

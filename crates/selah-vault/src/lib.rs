@@ -12,6 +12,9 @@
 //! - [`keys`]: a user's vault identity, stored wrapped under a vault passphrase;
 //! - [`encrypt`], [`decrypt`], [`rewrap`]: whole-file operations that also hash the
 //!   ciphertext as it streams by.
+//! - [`EncryptionPlan`]: an encryption fixed in advance (key, header, nonce), so the same
+//!   ciphertext can be produced again from any offset: hash first, send second, resume an
+//!   interrupted upload.
 //!
 //! No I/O besides the readers and writers handed in, no logging: nothing here can leak a
 //! key or a plaintext byte to a log.
@@ -27,7 +30,8 @@ mod util;
 pub use age;
 pub use error::{Error, HeaderError, Result, StreamError};
 pub use file::{
-    Sealed, decrypt, decrypt_with, decryptor, encrypt, encrypt_with, payload_offset, rewrap,
+    EncryptionPlan, Sealed, decrypt, decrypt_with, decryptor, encrypt, encrypt_with,
+    payload_offset, rewrap,
 };
 pub use header::{Header, read_header};
 pub use keys::{

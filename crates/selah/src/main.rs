@@ -41,6 +41,8 @@ pub enum Command {
     /// Local models: list, import a GGUF, remove.
     #[command(subcommand)]
     Models(cli::models::ModelsCommand),
+    /// The end-to-end encrypted vault: files and notes encrypted on this machine.
+    Vault(cli::vault::VaultArgs),
 }
 
 fn main() -> std::process::ExitCode {

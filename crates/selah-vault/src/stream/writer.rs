@@ -49,12 +49,30 @@ impl<W: Write> StreamWriter<W> {
         nonce: [u8; NONCE_SIZE],
         options: Options,
     ) -> io::Result<Self> {
-        let options = options.sanitized();
         inner.write_all(&nonce)?;
+        Self::resume(inner, file_key, nonce, 0, options)
+    }
+
+    /// Continues a payload at chunk `first_chunk` without writing the nonce: what it writes
+    /// is exactly what [`StreamWriter::with_nonce`] would write after its first
+    /// `first_chunk` chunks, given the same key, nonce and the plaintext from byte
+    /// `first_chunk × 64 KiB` on. This regenerates the tail of a ciphertext (to resume an
+    /// interrupted upload) without encrypting what came before again.
+    ///
+    /// The plaintext handed in must be the same as the first time: a different one under
+    /// the same key and nonce reuses the key stream.
+    pub fn resume(
+        inner: W,
+        file_key: &FileKey,
+        nonce: [u8; NONCE_SIZE],
+        first_chunk: u64,
+        options: Options,
+    ) -> io::Result<Self> {
+        let options = options.sanitized();
         Ok(StreamWriter {
             inner,
             pool: Pool::new(payload_cipher(file_key, &nonce), seal, options.threads),
-            next_chunk: 0,
+            next_chunk: first_chunk,
             chunks: Vec::with_capacity(options.batch_chunks),
             spare: Vec::with_capacity(options.batch_chunks),
             batch_chunks: options.batch_chunks,

@@ -10,6 +10,7 @@ pub mod models;
 pub mod prompt;
 pub mod serve;
 pub mod user;
+pub mod vault;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => audit::run(&g, cmd).await,
         Command::Login(args) => login::run(args).await,
         Command::Models(cmd) => models::run(&g, cmd).await,
+        Command::Vault(args) => vault::run(args).await,
     }
 }
 

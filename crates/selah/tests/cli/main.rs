@@ -14,3 +14,4 @@ mod logs;
 mod models;
 mod secrets;
 mod user;
+mod vault;

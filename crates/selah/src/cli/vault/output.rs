@@ -1,0 +1,114 @@
+//! Output files written whole or not at all: bytes go to a private temporary file next to the
+//! destination (same directory, so the final rename is atomic) that is renamed over it only
+//! by [`Output::commit`]; dropped uncommitted (an error, tampering), the temporary file is
+//! deleted and the destination is untouched.
+//!
+//! Ctrl-C ends the process without running destructors, so temporary files are also listed in
+//! [`PENDING`] and [`on_interrupt`] removes them before exiting.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::Context;
+
+/// Temporary files to delete if the process is interrupted.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Lists a temporary file to delete on Ctrl-C.
+pub fn track(path: &Path) {
+    if let Ok(mut p) = PENDING.lock() {
+        p.push(path.to_path_buf());
+    }
+}
+
+/// Takes a file off the list (it was published or deleted).
+pub fn untrack(path: &Path) {
+    if let Ok(mut p) = PENDING.lock() {
+        p.retain(|q| q != path);
+    }
+}
+
+/// From now on, Ctrl-C deletes the listed temporary files and exits with status 130. Started
+/// once any passphrase prompt is over (exiting during a prompt would leave the terminal
+/// without echo).
+pub fn on_interrupt() {
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            if let Ok(p) = PENDING.lock() {
+                for path in p.iter() {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            eprintln!("\ninterrupted; nothing was left half-written");
+            std::process::exit(130);
+        }
+    });
+}
+
+/// A file being written.
+pub struct Output {
+    /// Always Some until committed.
+    tmp: Option<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl Output {
+    /// Starts writing `path` (mode 0600 on Unix: vault files are private).
+    pub fn create(path: &Path) -> anyhow::Result<Output> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .with_context(|| format!("{} is not a file name", path.display()))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", name.to_string_lossy()))
+            .suffix(".part")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        track(tmp.path());
+        Ok(Output {
+            tmp: Some(tmp),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn file(&mut self) -> &mut tempfile::NamedTempFile {
+        self.tmp
+            .as_mut()
+            .expect("an output is written only before its commit")
+    }
+
+    /// Flushes to disk and renames the file into place.
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        let mut tmp = self.tmp.take().expect("committed once");
+        untrack(tmp.path());
+        tmp.flush()?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // The temporary file itself is deleted by `NamedTempFile`'s own drop.
+        if let Some(tmp) = &self.tmp {
+            untrack(tmp.path());
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file().write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file().flush()
+    }
+}
