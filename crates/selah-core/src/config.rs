@@ -383,6 +383,7 @@ pub const NON_CONFIG_ENV: &[&str] = &[
     "SELAH_URL",
     "SELAH_TOKEN",
     "SELAH_VAULT_PASSPHRASE",
+    "SELAH_VAULT_NEW_PASSPHRASE",
     "SELAH_CONFIG",
     "SELAH_LOG",
 ];

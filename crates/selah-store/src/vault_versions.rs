@@ -359,6 +359,16 @@ impl Store {
         Ok(Share::Write(self.item_write_result(scope, item_id).await?))
     }
 
+    /// Every version id (blob names), for publishing at start the files a crash left behind.
+    pub async fn vault_version_ids(&self) -> Result<HashSet<String>> {
+        sqlx::query("SELECT id FROM vault_versions")
+            .fetch_all(self.writer())
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get("id")?))
+            .collect()
+    }
+
     /// Every version id (blob names) and upload id (partial file names), for the sweep that
     /// removes files nothing refers to.
     pub async fn vault_file_names(&self) -> Result<HashSet<String>> {

@@ -23,8 +23,8 @@ use super::remote::Remote;
 /// A blob's bytes, in order.
 pub type BlobStream = BoxStream<'static, io::Result<Bytes>>;
 
-/// Bytes read from a local file per step.
-const READ_STEP: usize = 1 << 20;
+/// Bytes read from a local file per step (four steps are read ahead).
+const READ_STEP: usize = 256 << 10;
 
 /// The vault's file area.
 #[derive(Debug, Clone)]

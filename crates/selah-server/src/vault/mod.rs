@@ -47,8 +47,9 @@ impl Vault {
     /// At start: finishes the publishing a crash interrupted (a committed version whose file
     /// is still under `uploads/`).
     pub async fn recover(&self, store: &selah_store::Store) -> anyhow::Result<usize> {
-        let names = store.vault_file_names().await?;
-        self.blobs.recover(&names).await
+        // Versions only: an upload in progress keeps its partial file where it is.
+        let versions = store.vault_version_ids().await?;
+        self.blobs.recover(&versions).await
     }
 }
 

@@ -37,7 +37,7 @@ use crate::state::AppState;
 /// The tus version spoken.
 const TUS_VERSION: &str = "1.0.0";
 /// Bytes gathered before one write to disk (and one hashing step) off the async threads.
-const WRITE_BATCH: usize = 4 << 20;
+const WRITE_BATCH: usize = 1 << 20;
 /// An age header is small (about 100 bytes per recipient); a file whose header does not end
 /// within this many bytes is refused.
 const MAX_HEADER: usize = 256 << 10;
@@ -478,16 +478,19 @@ async fn append(
         .append(true)
         .open(blobs.partial(id))
         .map_err(ApiError::internal)?;
-    type Writer = (std::fs::File, Sha256);
-    let write = |(mut file, mut hasher): Writer, batch: Vec<u8>| {
+    // The file, the hash, and the spare buffer: two buffers in all, reused, so memory stays
+    // flat however long the upload.
+    type Writer = (std::fs::File, Sha256, Vec<u8>);
+    let write = |(mut file, mut hasher, _): Writer, mut batch: Vec<u8>| {
         tokio::task::spawn_blocking(move || -> std::io::Result<Writer> {
             file.write_all(&batch)?;
             hasher.update(&batch);
-            Ok((file, hasher))
+            batch.clear();
+            Ok((file, hasher, batch))
         })
     };
     let mut in_flight: Option<tokio::task::JoinHandle<std::io::Result<Writer>>> = None;
-    let mut idle: Option<Writer> = Some((file, hasher));
+    let mut idle: Option<Writer> = Some((file, hasher, Vec::with_capacity(WRITE_BATCH)));
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     let mut now = offset;
     let mut stream = body.into_data_stream();
@@ -517,7 +520,7 @@ async fn append(
         }
         let stop = done || ended_early.is_some();
         if batch.len() >= WRITE_BATCH || (stop && !batch.is_empty()) {
-            let writer = match in_flight.take() {
+            let (file, hasher, spare) = match in_flight.take() {
                 Some(h) => h
                     .await
                     .map_err(ApiError::internal)?
@@ -526,14 +529,14 @@ async fn append(
                     .take()
                     .expect("a writer is idle when none is in flight"),
             };
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(WRITE_BATCH));
-            in_flight = Some(write(writer, full));
+            let full = std::mem::replace(&mut batch, spare);
+            in_flight = Some(write((file, hasher, Vec::new()), full));
         }
         if stop {
             break;
         }
     }
-    let (file, hasher) = match in_flight {
+    let (file, hasher, _) = match in_flight {
         Some(h) => h
             .await
             .map_err(ApiError::internal)?

@@ -618,3 +618,56 @@ fn base64_of(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
 }
+
+/// A restart keeps an unfinished upload where it is (the client resumes at the same offset)
+/// and publishes a committed version whose file a crash left under `uploads/`.
+#[tokio::test]
+async fn a_restart_keeps_partial_uploads_and_publishes_committed_ones() {
+    let app = TestApp::spawn().await;
+    let founder = app.founder().await;
+    let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
+    let me = [&alice.key.recipient()];
+    let a = create(&alice, "file", "a", None).await;
+    let a_id = a["id"].as_str().unwrap().to_string();
+    let file = seal(&bytes(500_000, 8), &me);
+    let partial_path = start_upload(&alice.api, &a_id, &file).await;
+    assert_eq!(
+        patch(&alice.api, &partial_path, 0, file[..200_000].to_vec())
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let b = create(&alice, "file", "b", None).await;
+    let b_id = b["id"].as_str().unwrap().to_string();
+    let b_file = seal(b"committed before the crash", &me);
+    let v = upload(&alice.api, &b_id, &b_file, 1 << 20).await;
+    let vault = app.data_dir.path().join("vault");
+    let blob = vault.join("blobs").join(&v[v.len() - 2..]).join(&v);
+    std::fs::rename(&blob, vault.join("uploads").join(&v)).unwrap();
+    // Served from uploads/ even before the restart publishes it.
+    assert_eq!(download(&alice.api, &b_id, None).await.unwrap(), b_file);
+
+    let (config, dir) = app.stop().await;
+    let app = TestApp::spawn_in(config, dir).await;
+    let mut alice_api = alice.api.clone();
+    alice_api.base = app.base.clone();
+    assert!(
+        blob.exists(),
+        "the committed version was published at start"
+    );
+    let head = tus(&alice_api, Method::HEAD, &partial_path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["upload-offset"], "200000");
+    let r = patch(&alice_api, &partial_path, 200_000, file[200_000..].to_vec()).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(download(&alice_api, &a_id, None).await.unwrap(), file);
+    assert_eq!(download(&alice_api, &b_id, None).await.unwrap(), b_file);
+}

@@ -15,3 +15,5 @@ mod models;
 mod secrets;
 mod user;
 mod vault;
+mod vault_crash;
+mod vault_privacy;

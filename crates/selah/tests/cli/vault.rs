@@ -2,8 +2,8 @@
 //! Round trips at the chunk boundaries, interop with the stock `age` and `age-keygen`
 //! (`/usr/bin/age`), tampering with a stored blob, a wrong passphrase, sharing and unsharing
 //! with a second user (and a team), passphrase changes, an upload resumed in the middle of a
-//! chunk after its connection is cut (and, ignored until a server bug is fixed, across a
-//! kill -9 restart of the server), and the client's memory on a 5 GiB upload.
+//! chunk after its connection is cut and across a kill -9 restart of the server, and the
+//! client's memory on a 5 GiB upload.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -574,11 +574,6 @@ fn dir_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-// Ignored until the server keeps partial uploads across a restart: `Vault::recover` (at start)
-// publishes every file under vault/uploads/ named in `Store::vault_file_names`, which lists the
-// ids of unfinished uploads too, so the partial file becomes a "blob", HEAD answers
-// Upload-Offset 0 and the client starts over (it still completes). Run it with --ignored.
-#[ignore = "server bug: Vault::recover moves unfinished uploads into blobs/ at start"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_resumes_after_the_server_is_killed_and_restarted() {
     let root = tempfile::tempdir().unwrap();
@@ -752,7 +747,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_5_gib_upload_streams_in_under_64_mib() {
+async fn a_5_gib_file_round_trips_with_client_and_server_under_64_mib() {
     let root = tempfile::tempdir().unwrap();
     let (server, _api, me) = founder_setup(root.path()).await;
     me.init_and_unlock();
@@ -791,5 +786,66 @@ async fn a_5_gib_upload_streams_in_under_64_mib() {
     assert!(
         listing.contains("huge.bin") && listing.contains("5.0 GiB"),
         "{listing}"
+    );
+
+    // And back: decrypted to stdout, read and checked here as it streams (nothing stored).
+    let mut child = me
+        .cmd(&["get", "huge.bin", "-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut total, mut nonzero) = (0u64, 0u64);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+            if n == 0 {
+                return (total, nonzero);
+            }
+            total += n as u64;
+            nonzero += buf[..n].iter().filter(|b| **b != 0).count() as u64;
+        }
+    });
+    let mut get_peak = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    let status = loop {
+        if let Some(kib) = peak_rss_kib(pid) {
+            get_peak = get_peak.max(kib);
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the 5 GiB download took too long"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}\n{}", server.stderr());
+    assert_eq!(
+        reader.join().unwrap(),
+        (size, 0),
+        "5 GiB of zeros came back"
+    );
+    let server_peak = peak_rss_kib(server.pid()).unwrap();
+    eprintln!(
+        "peak RSS: `vault get` {} MiB, the server over both transfers {} MiB",
+        get_peak / 1024,
+        server_peak / 1024
+    );
+    assert!(
+        get_peak > 0 && get_peak < 64 * 1024,
+        "get: {} MiB",
+        get_peak / 1024
+    );
+    assert!(
+        server_peak < 64 * 1024,
+        "server: {} MiB",
+        server_peak / 1024
     );
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Vault HTTP throughput over loopback: a release `selah serve` on a fresh data directory, an
+# age file of SIZE_MIB made by the `age` CLI, uploaded with one tus PATCH by curl (streamed
+# from disk with -T) and downloaded to /dev/null. Prints MB/s (10^6 bytes, as the issue's
+# target) and MiB/s, and the server's peak resident memory (VmHWM).
+#
+#   bench/vault/http.sh [SIZE_MIB]        (default 1024)
+#
+# Honours CARGO_TARGET_DIR. Needs curl and the Debian package `age`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+size_mib=${1:-1024}
+cargo build --release --locked --workspace --bins >&2
+selah=${CARGO_TARGET_DIR:-target}/release/selah
+
+dir=$(mktemp -d /tmp/selah-vault-http.XXXXXX)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+age-keygen -o "$dir/key" 2>/dev/null
+recipient=$(age-keygen -y "$dir/key")
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom | age -r "$recipient" -o "$dir/file.age"
+len=$(stat -c %s "$dir/file.age")
+sha=$(sha256sum "$dir/file.age" | cut -d' ' -f1)
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+SELAH_DATA_DIR="$dir/data" SELAH_RATE_LIMIT__ENABLED=false SELAH_LOG__LEVEL=warn \
+  SELAH_AI__OLLAMA_MODELS_DIR=/nonexistent "$selah" serve --port "$port" 2>"$dir/server.log" &
+server_pid=$!
+for _ in $(seq 1 300); do curl -s -o /dev/null "$base/health" && break; sleep 0.1; done
+idle=$(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' /proc/$server_pid/status)
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+curl -sf -X POST "$base/api/v1/setup/founder" -H 'content-type: application/json' \
+  -d '{"username":"founder","password":"bench-password-long"}' > /dev/null
+token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"founder","password":"bench-password-long"}' | json '["token"]')
+auth=(-H "authorization: Bearer $token")
+meta=$(echo '{"name":"bench.bin"}' | age -r "$recipient" | base64 -w0)
+item=$(curl -sf "${auth[@]}" -X POST "$base/api/v1/vault/items" -H 'content-type: application/json' \
+  -d "{\"kind\":\"file\",\"meta\":\"$meta\"}" | json '["id"]')
+b64() { printf %s "$1" | base64 -w0; }
+location=$(curl -sf -D - -o /dev/null "${auth[@]}" -X POST "$base/api/v1/vault/uploads" \
+  -H 'tus-resumable: 1.0.0' -H "upload-length: $len" \
+  -H "upload-metadata: item $(b64 "$item"),sha256 $(b64 "$sha")" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
+
+cat "$dir/file.age" > /dev/null # from the page cache, like the download's destination
+rate() { awk -v b="$len" -v t="$1" -v n="$2" 'BEGIN { printf "%-34s %7.0f MB/s  %7.0f MiB/s  %6.2f s\n", n, b / t / 1e6, b / t / 1048576, t }'; }
+t=$(curl -sf "${auth[@]}" -X PATCH "$base$location" -H 'tus-resumable: 1.0.0' \
+  -H 'content-type: application/offset+octet-stream' -H 'upload-offset: 0' \
+  -T "$dir/file.age" -o /dev/null -w '%{time_total}')
+rate "$t" "upload (tus PATCH, ${size_mib} MiB)"
+peak() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' /proc/$server_pid/status; }
+echo "  server peak RSS so far: $(peak) (idle before: $idle)"
+t=$(curl -sf "${auth[@]}" "$base/api/v1/vault/items/$item/content" -o "$dir/down.age" -w '%{time_total}')
+rate "$t" "download (to a file)"
+echo "  server peak RSS so far: $(peak)"
+cmp "$dir/file.age" "$dir/down.age" && rm "$dir/down.age"
+t=$(curl -sf "${auth[@]}" "$base/api/v1/vault/items/$item/content" -o /dev/null -w '%{time_total}')
+rate "$t" "download (to /dev/null)"
+echo "server peak RSS: $(peak)"
