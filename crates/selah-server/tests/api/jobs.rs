@@ -266,6 +266,7 @@ async fn a_failing_job_does_not_stop_the_others_and_degrades_health() {
             "audit_archive",
             "chat_archive",
             "orphan_embeddings",
+            "vault_cleanup",
             "failing",
             "panicking",
             "after_failures"
