@@ -2,7 +2,8 @@
 # Vault HTTP throughput over loopback: a release `selah serve` on a fresh data directory, an
 # age file of SIZE_MIB made by the `age` CLI, uploaded with one tus PATCH by curl (streamed
 # from disk with -T) and downloaded to /dev/null. Prints MB/s (10^6 bytes, as the issue's
-# target) and MiB/s, and the server's peak resident memory (VmHWM, reset after the sign-in).
+# target) and MiB/s, and the server's peak resident memory (VmHWM, reset after the sign-in);
+# then `selah vault put`/`get` of the same size against `age -r`/`age -d`, in plaintext MB/s.
 #
 #   bench/vault/http.sh [SIZE_MIB]        (default 1024)
 #
@@ -69,3 +70,24 @@ cmp "$dir/file.age" "$dir/down.age" && rm "$dir/down.age"
 t=$(curl -sf "${auth[@]}" "$base/api/v1/vault/items/$item/content" -o /dev/null -w '%{time_total}')
 rate "$t" "download (to /dev/null)"
 echo "server peak RSS: $(peak)"
+
+# The CLI end to end against the age CLI on the same plaintext: `vault put` encrypts twice
+# (once to hash, once to send; nothing stored) and uploads; `vault get` downloads and decrypts
+# to a file. `age` encrypts and decrypts file to file, with no network.
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$dir/plain"
+mkdir -p "$dir/home"
+cli() {
+  env HOME="$dir/home" XDG_CACHE_HOME="$dir/home/cache" XDG_CONFIG_HOME="$dir/home/config" \
+    SELAH_URL="$base" SELAH_TOKEN="$token" SELAH_VAULT_PASSPHRASE=bench-vault-passphrase \
+    "$selah" vault "$@" 2>/dev/null
+}
+cli init > /dev/null
+seconds() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
+bytes=$((size_mib * 1024 * 1024))
+plain_rate() { awk -v b="$bytes" -v t="$1" -v n="$2" 'BEGIN { printf "%-34s %7.0f MB/s  %7.0f MiB/s  %6.2f s\n", n, b / t / 1e6, b / t / 1048576, t }'; }
+sync; plain_rate "$(seconds cli put "$dir/plain" --name plain.bin)" "selah vault put (encrypt + upload)"
+sync; plain_rate "$(seconds cli get plain.bin -o "$dir/plain.back")" "selah vault get (download + decrypt)"
+cmp "$dir/plain" "$dir/plain.back" && rm "$dir/plain.back"
+sync; plain_rate "$(seconds age -r "$recipient" -o "$dir/plain.age" "$dir/plain")" "age -r (file to file)"
+sync; plain_rate "$(seconds age -d -i "$dir/key" -o "$dir/plain.out" "$dir/plain.age")" "age -d (file to file)"
+cmp "$dir/plain" "$dir/plain.out"
