@@ -88,6 +88,7 @@ plain_rate() { awk -v b="$bytes" -v t="$1" -v n="$2" 'BEGIN { printf "%-34s %7.0
 sync; plain_rate "$(seconds cli put "$dir/plain" --name plain.bin)" "selah vault put (encrypt + upload)"
 sync; plain_rate "$(seconds cli get plain.bin -o "$dir/plain.back")" "selah vault get (download + decrypt)"
 cmp "$dir/plain" "$dir/plain.back" && rm "$dir/plain.back"
+plain_rate "$(seconds cli get plain.bin -o -)" "selah vault get -o - (no file, no fsync)"
 sync; plain_rate "$(seconds age -r "$recipient" -o "$dir/plain.age" "$dir/plain")" "age -r (file to file)"
 sync; plain_rate "$(seconds age -d -i "$dir/key" -o "$dir/plain.out" "$dir/plain.age")" "age -d (file to file)"
 cmp "$dir/plain" "$dir/plain.out"
