@@ -130,6 +130,24 @@ impl Blobs {
         Ok(remove_file(&self.partial(id))?)
     }
 
+    /// Removes the files of what a purge deleted from the database; returns how many went.
+    /// A failure is logged and left to the cleanup job's sweep.
+    pub async fn remove_purged(&self, purged: &selah_store::vault_items::Purged) -> usize {
+        let mut removed = 0;
+        for id in purged.versions.iter().chain(&purged.uploads) {
+            if !valid_id(id) {
+                continue;
+            }
+            match self.remove(id).await {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(id = %id, error = %e, "could not remove a vault file; the cleanup job's sweep will");
+                }
+            }
+        }
+        removed
+    }
+
     /// At start: publishes every partial file that is already a version.
     pub async fn recover(&self, versions: &HashSet<String>) -> anyhow::Result<usize> {
         let mut moved = 0;

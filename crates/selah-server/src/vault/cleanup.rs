@@ -35,11 +35,7 @@ impl Job for VaultCleanup {
                 }
                 items += purged.items;
                 versions += purged.versions.len();
-                for id in purged.versions.iter().chain(&purged.uploads) {
-                    if super::blobs::valid_id(id) {
-                        blobs.remove(id).await?;
-                    }
-                }
+                blobs.remove_purged(&purged).await;
             }
             let expired = ctx
                 .store

@@ -431,7 +431,7 @@ async fn delete_item(
             .purge_vault_item(&auth.scope, &id)
             .await?
             .ok_or_else(not_found)?;
-        let removed = super::remove_files(&state, &purged).await;
+        let removed = state.vault.blobs.remove_purged(&purged).await;
         AuditEvent::new("vault.item_purged", "delete").details(json!({
             "items": purged.items, "versions": purged.versions.len(), "files_removed": removed
         }))

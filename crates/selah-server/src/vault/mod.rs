@@ -16,7 +16,6 @@ mod uploads;
 
 use std::path::Path;
 
-use selah_store::vault_items::Purged;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use blobs::Blobs;
@@ -60,22 +59,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sharing::router())
         .merge(content::router())
         .merge(uploads::router())
-}
-
-/// Removes the files of what a purge deleted from the database; returns how many went. A
-/// failure is logged and left to the cleanup job's sweep.
-async fn remove_files(state: &AppState, purged: &Purged) -> usize {
-    let mut removed = 0;
-    for id in purged.versions.iter().chain(&purged.uploads) {
-        if !blobs::valid_id(id) {
-            continue;
-        }
-        match state.vault.blobs.remove(id).await {
-            Ok(()) => removed += 1,
-            Err(e) => {
-                tracing::warn!(id = %id, error = %e, "could not remove a vault file; the cleanup job will");
-            }
-        }
-    }
-    removed
 }

@@ -46,8 +46,10 @@ async fn round_trips(db: Db) {
     assert_eq!(open(&now, &alice.key).unwrap(), b"second");
     let old = download(&alice.api, id, Some(&v1)).await.unwrap();
     assert_eq!(open(&old, &alice.key).unwrap(), b"first");
-    let listed = alice.api.get("/api/v1/vault/items").await;
-    assert_eq!(listed.body.as_array().unwrap().len(), SIZES.len() + 1);
+    assert_eq!(
+        count(&alice.api, "/api/v1/vault/items").await,
+        SIZES.len() + 1
+    );
 }
 
 #[tokio::test]
@@ -367,17 +369,7 @@ async fn trash_and_purge(db: Db) {
         .post(&format!("/api/v1/vault/items/{fid}/restore"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(
-        alice
-            .api
-            .get("/api/v1/vault/items")
-            .await
-            .body
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(count(&alice.api, "/api/v1/vault/items").await, 3);
 
     // Purging removes rows and the blob file.
     let r = alice
@@ -461,8 +453,7 @@ async fn the_cleanup_job_purges_old_trash_and_stray_files() {
             .join(&v)
             .exists()
     );
-    let left = alice.api.get("/api/v1/vault/items").await;
-    assert_eq!(left.body.as_array().unwrap().len(), 1);
+    assert_eq!(count(&alice.api, "/api/v1/vault/items").await, 1);
     assert!(
         download(&alice.api, kept["id"].as_str().unwrap(), None)
             .await
@@ -670,4 +661,61 @@ async fn a_restart_keeps_partial_uploads_and_publishes_committed_ones() {
     );
     assert_eq!(download(&alice_api, &a_id, None).await.unwrap(), file);
     assert_eq!(download(&alice_api, &b_id, None).await.unwrap(), b_file);
+}
+
+/// tus clients (tus-js-client) send `filename` and `filetype` in `Upload-Metadata`: the server
+/// must not keep them, since a file name is what it must never learn (docs/SECURITY.md).
+#[tokio::test]
+async fn tus_filename_metadata_is_not_stored() {
+    const NAME: &str = "SPINDRIFT-2093-name.pdf";
+    let app = TestApp::spawn().await;
+    let founder = app.founder().await;
+    let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
+    let item = create(&alice, "file", "x", None).await;
+    let id = item["id"].as_str().unwrap();
+    let file = seal(&bytes(100_000, 2), &[&alice.key.recipient()]);
+    let b64 = |v: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(v)
+    };
+    let r = tus(&alice.api, Method::POST, "/api/v1/vault/uploads")
+        .header("upload-length", file.len().to_string())
+        .header(
+            "upload-metadata",
+            format!(
+                "filename {},filetype {},{}",
+                b64(NAME),
+                b64("application/pdf"),
+                upload_metadata(id, &file)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let path = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(
+        patch(&alice.api, &path, 0, file.clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(download(&alice.api, id, None).await.unwrap(), file);
+    // The database (and its write-ahead log) and the blobs, after a clean stop.
+    let (_, data) = app.stop().await;
+    let holding = |needle: &[u8]| -> Vec<std::path::PathBuf> {
+        files_under(data.path())
+            .into_iter()
+            .filter(|p| {
+                let b = std::fs::read(p).unwrap_or_default();
+                b.windows(needle.len()).any(|w| w == needle)
+            })
+            .collect()
+    };
+    assert_eq!(holding(NAME.as_bytes()), Vec::<std::path::PathBuf>::new());
+    assert_eq!(
+        holding(b"application/pdf"),
+        Vec::<std::path::PathBuf>::new()
+    );
+    // The search finds what is stored: the SHA-256 announced with the same header.
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&file));
+    assert!(!holding(sha.as_bytes()).is_empty(), "the search works");
 }

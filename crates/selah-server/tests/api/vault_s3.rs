@@ -127,18 +127,3 @@ async fn a_malformed_blob_store_is_refused_at_start() {
         .expect("refused");
     assert!(format!("{err:#}").contains("s3://"), "{err:#}");
 }
-
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(files_under(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}

@@ -195,17 +195,7 @@ async fn sharing(db: Db) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(dave_t.get("/api/v1/vault/items").await.body, json!([]));
     assert!(download(&dave_t, &tid, None).await.is_err());
-    assert_eq!(
-        alice
-            .api
-            .get("/api/v1/vault/items")
-            .await
-            .body
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(count(&alice.api, "/api/v1/vault/items").await, 1);
     // Outside the team, a team item cannot be shared; carol is refused as a recipient.
     let r = alice_t
         .post(

@@ -189,3 +189,26 @@ pub fn bytes(n: usize, seed: u8) -> Vec<u8> {
         })
         .collect()
 }
+
+/// How many items `api` lists at `path` (a `/api/v1/vault/items` query).
+pub async fn count(api: &Api, path: &str) -> usize {
+    let r = api.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body.as_array().unwrap().len()
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
