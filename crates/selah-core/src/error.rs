@@ -35,7 +35,7 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// A precondition of the protocol failed (an unsupported `Tus-Resumable` version).
     PreconditionFailed,
-    /// The bytes received do not have the checksum announced (tus: 460).
+    /// The bytes received do not have the checksum the client gave (tus: 460).
     ChecksumMismatch,
     /// Too many requests; see `Retry-After`.
     RateLimited,

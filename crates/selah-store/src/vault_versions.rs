@@ -53,8 +53,9 @@ pub struct VaultUpload {
     pub user_id: String,
     /// Total bytes announced.
     pub length: i64,
-    /// SHA-256 announced, hex.
-    pub sha256: String,
+    /// SHA-256 announced at creation, hex; None when the client sends it with the completing
+    /// PATCH instead (so that it can hash while it sends).
+    pub sha256: Option<String>,
     /// Forgotten after this (ms since the epoch) unless more bytes arrive.
     pub expires_at: i64,
 }
@@ -74,7 +75,7 @@ fn upload(row: &AnyRow) -> Result<VaultUpload> {
         item_id: row.try_get("item_id")?,
         user_id: row.try_get("user_id")?,
         length: row.try_get("length")?,
-        sha256: row.try_get("sha256")?,
+        sha256: Some(row.try_get::<String, _>("sha256")?).filter(|s| !s.is_empty()),
         expires_at: row.try_get("expires_at")?,
     })
 }
@@ -83,13 +84,13 @@ const UPLOAD_COLUMNS: &str = "id, item_id, user_id, length, sha256, expires_at";
 
 impl Store {
     /// Starts an upload of a new version of a live file or note the user may change. None
-    /// when there is no such item.
+    /// when there is no such item. `sha256` is the one announced, if any.
     pub async fn create_vault_upload(
         &self,
         scope: &Scope,
         item_id: &str,
         length: i64,
-        sha256: &str,
+        sha256: Option<&str>,
         expires_at: i64,
     ) -> Result<Option<VaultUpload>> {
         let id = new_id();
@@ -105,7 +106,8 @@ impl Store {
             .bind(item_id)
             .bind(&id)
             .bind(length)
-            .bind(sha256)
+            // An empty text: not announced (the column predates optional announcements).
+            .bind(sha256.unwrap_or_default())
             .bind(now_ms())
             .bind(expires_at)
             .execute(self.writer())
@@ -172,12 +174,14 @@ impl Store {
         Ok(ids)
     }
 
-    /// Turns a complete upload into the item's current version (same id). None when the
-    /// upload is gone (abandoned, or its item purged).
+    /// Turns a complete upload, whose bytes hash to `sha256` (hex, checked by the caller),
+    /// into the item's current version (same id). None when the upload is gone (abandoned,
+    /// or its item purged).
     pub async fn complete_vault_upload(
         &self,
         upload: &VaultUpload,
         header: &[u8],
+        sha256: &str,
     ) -> Result<Option<VaultVersion>> {
         let now = now_ms();
         let mut tx = self.writer().begin().await?;
@@ -200,7 +204,7 @@ impl Store {
         .bind(header)
         .bind(header.len() as i64)
         .bind(upload.length)
-        .bind(&upload.sha256)
+        .bind(sha256)
         .bind(now)
         .bind(&upload.user_id)
         .execute(&mut *tx)
@@ -218,7 +222,7 @@ impl Store {
         Ok(Some(VaultVersion {
             id: upload.id.clone(),
             size: upload.length,
-            sha256: upload.sha256.clone(),
+            sha256: sha256.to_string(),
             created_at: now,
             created_by: Some(upload.user_id.clone()),
         }))

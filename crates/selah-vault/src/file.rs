@@ -69,12 +69,12 @@ pub fn encrypt_with<R: Read, W: Write + Send>(
 /// payload nonce are chosen once, so the same ciphertext can be written again, whole or from
 /// any byte offset, without being kept anywhere.
 ///
-/// This is how a client announces the SHA-256 of a file before uploading it (one pass
-/// hashes the ciphertext, a second one sends it) and resumes an interrupted upload (it
-/// regenerates the bytes from the server's offset on, starting at the chunk that holds it).
+/// This is how a client resumes an interrupted upload (it regenerates the bytes from the
+/// server's offset on, starting at the chunk that holds it) and still knows the SHA-256 of the
+/// whole file ([`EncryptionPlan::write_hashed`] hashes again what was already sent).
 /// STREAM output depends only on the key, the nonce and the plaintext, so the passes agree
-/// as long as the plaintext does not change; if it does change, the hash announced no longer
-/// matches and the receiver refuses the file. Use a plan for one plaintext only: two
+/// as long as the plaintext does not change; if it does change, the SHA-256 the client
+/// sends no longer matches and the receiver refuses the file. Use a plan for one plaintext only: two
 /// different plaintexts under one key and nonce share a key stream, so at most one pass's
 /// output may cover any given range of what leaves the process.
 pub struct EncryptionPlan {
@@ -168,6 +168,29 @@ impl EncryptionPlan {
         done.inner.flush()?;
         Ok(len)
     }
+
+    /// Writes the file like [`EncryptionPlan::write_from`] and returns its length and
+    /// SHA-256, which covers the *whole* file: `input` yields the whole plaintext, every
+    /// byte is hashed, and only the bytes from `offset` on reach `output`. With more than one
+    /// thread the hashing and the writing run on a thread of their own. This is how a client
+    /// hashes an upload while sending it, in one pass (and, resuming, hashes again what it
+    /// already sent without sending it twice).
+    pub fn write_hashed<R: Read, W: Write + Send>(
+        &self,
+        offset: u64,
+        input: R,
+        output: W,
+        options: Options,
+    ) -> Result<Sealed> {
+        let skipping = Skip {
+            inner: output,
+            skip: offset,
+        };
+        let (plaintext_len, digest) = pipe::hash_writes(skipping, options.threads > 1, |out| {
+            self.write_from(0, input, out, options)
+        })?;
+        Ok(Sealed::of(plaintext_len, digest))
+    }
 }
 
 /// A writer that drops the first `skip` bytes written to it.
@@ -195,7 +218,7 @@ impl<W: Write> Write for Skip<W> {
 /// opens its header. On error, `output` holds the plaintext of the chunks that
 /// authenticated before the problem: write to a temporary file and publish it only on
 /// success.
-pub fn decrypt<R: Read + Send, W: Write>(
+pub fn decrypt<R: Read + Send, W: Write + Send>(
     input: R,
     output: W,
     identities: &[&dyn Identity],
@@ -204,17 +227,22 @@ pub fn decrypt<R: Read + Send, W: Write>(
 }
 
 /// [`decrypt`] with explicit threading and batch options. With more than one thread, the
-/// ciphertext is read and hashed on a thread of its own.
-pub fn decrypt_with<R: Read + Send, W: Write>(
+/// ciphertext is read and hashed on a thread of its own, and the plaintext written on
+/// another.
+pub fn decrypt_with<R: Read + Send, W: Write + Send>(
     input: R,
     mut output: W,
     identities: &[&dyn Identity],
     options: Options,
 ) -> Result<Sealed> {
-    let (plaintext_len, digest) = pipe::hash_reads(input, options.threads > 1, |mut input| {
+    let threaded = options.threads > 1;
+    let (plaintext_len, digest) = pipe::hash_reads(input, threaded, |mut input| {
         let (header, rest) = read_header(&mut input)?;
         let file_key = header.unwrap_file_key(identities)?;
         let mut reader = StreamReader::new(Cursor::new(rest).chain(input), &file_key, options)?;
+        if threaded {
+            return pipe::write_behind(&mut output, |out| Ok(copy(&mut reader, out)?));
+        }
         let len = copy(&mut reader, &mut output)?;
         output.flush()?;
         Ok(len)
@@ -274,6 +302,7 @@ fn copy<R: Read + ?Sized, W: Write + ?Sized>(input: &mut R, output: &mut W) -> i
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest;
 
     fn plaintext(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 31 + i / 7) as u8).collect()
@@ -318,6 +347,16 @@ mod tests {
                 plan.write_from(offset as u64, &plain[start..], &mut tail, options)
                     .unwrap();
                 assert!(tail == whole[offset..], "len {len} offset {offset}");
+
+                let mut sent = Vec::new();
+                let sealed = plan
+                    .write_hashed(offset as u64, &plain[..], &mut sent, options)
+                    .unwrap();
+                assert!(sent == whole[offset..], "hashed: len {len} offset {offset}");
+                assert_eq!(sealed.ciphertext_len, whole.len() as u64);
+                assert_eq!(sealed.plaintext_len, len as u64);
+                let sha: [u8; 32] = sha2::Sha256::digest(&whole).into();
+                assert_eq!(sealed.ciphertext_sha256, sha, "len {len} offset {offset}");
             }
         }
     }

@@ -13,8 +13,8 @@
 //! - [`encrypt`], [`decrypt`], [`rewrap`]: whole-file operations that also hash the
 //!   ciphertext as it streams by.
 //! - [`EncryptionPlan`]: an encryption fixed in advance (key, header, nonce), so the same
-//!   ciphertext can be produced again from any offset: hash first, send second, resume an
-//!   interrupted upload.
+//!   ciphertext can be produced again from any offset: hash while sending, and resume an
+//!   interrupted upload without having kept the ciphertext.
 //!
 //! No I/O besides the readers and writers handed in, no logging: nothing here can leak a
 //! key or a plaintext byte to a log.

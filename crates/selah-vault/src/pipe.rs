@@ -1,10 +1,12 @@
-//! Hashing the ciphertext on its own thread.
+//! Hashing the ciphertext, and writing the plaintext, on a thread of their own.
 //!
 //! SHA-256 of the ciphertext is inherently sequential, and on this class of machine it
 //! costs about as much as sealing on one core; done inline it halves the throughput of
 //! [`crate::encrypt`]. Here the bytes travel in 1 MiB blocks through a bounded channel to
 //! a thread that hashes them and does the I/O, while the caller's threads seal or open
-//! the next batch. Blocks are recycled, so memory stays at a few MiB.
+//! the next batch. Writing a decrypted file costs about as much as opening its chunks, so
+//! [`write_behind`] moves that to a thread too. Blocks are recycled, so memory stays at a
+//! few MiB.
 
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -44,10 +46,35 @@ where
         inline.inner.flush()?;
         return Ok((value, inline.digested()));
     }
+    let (value, digested) = threaded_writes(output, Some(Sha256::new()), work)?;
+    Ok((value, digested.expect("a hasher was given")))
+}
+
+/// Runs `work` with a writer whose bytes reach `output` from a second thread, so that
+/// producing the next bytes overlaps with writing these.
+pub(crate) fn write_behind<W, T>(
+    output: W,
+    work: impl FnOnce(&mut dyn Write) -> crate::Result<T>,
+) -> crate::Result<T>
+where
+    W: Write + Send,
+{
+    threaded_writes(output, None, work).map(|(value, _)| value)
+}
+
+/// Writes, and hashes if given a hasher, on a second thread.
+fn threaded_writes<W, T>(
+    output: W,
+    hasher: Option<Sha256>,
+    work: impl FnOnce(&mut dyn Write) -> crate::Result<T>,
+) -> crate::Result<(T, Option<Digested>)>
+where
+    W: Write + Send,
+{
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = sync_channel::<Vec<u8>>(BLOCKS);
         let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(BLOCKS);
-        let consumer = scope.spawn(move || hash_and_write(output, full_rx, empty_tx));
+        let consumer = scope.spawn(move || hash_and_write(output, hasher, full_rx, empty_tx));
         let mut pipe = PipeWriter {
             block: Vec::with_capacity(BLOCK),
             full: full_tx,
@@ -56,7 +83,7 @@ where
         };
         let result = work(&mut pipe).and_then(|v| Ok((v, pipe.send_block()?)));
         drop(pipe); // closes the channel, so the consumer finishes
-        let digested = consumer.join().expect("the hashing thread does not panic");
+        let digested = consumer.join().expect("the writing thread does not panic");
         // An error of the consumer (the real output failed) explains a send error here.
         let digested = digested?;
         result.map(|(value, ())| (value, digested))
@@ -65,22 +92,24 @@ where
 
 fn hash_and_write<W: Write>(
     mut output: W,
+    mut hasher: Option<Sha256>,
     full: Receiver<Vec<u8>>,
     empty: SyncSender<Vec<u8>>,
-) -> io::Result<Digested> {
-    let mut hasher = Sha256::new();
+) -> io::Result<Option<Digested>> {
     let mut len = 0u64;
     for block in full {
-        hasher.update(&block);
+        if let Some(h) = &mut hasher {
+            h.update(&block);
+        }
         output.write_all(&block)?;
         len += block.len() as u64;
         let _ = empty.send(block);
     }
     output.flush()?;
-    Ok(Digested {
-        sha256: hasher.finalize().into(),
+    Ok(hasher.map(|h| Digested {
+        sha256: h.finalize().into(),
         len,
-    })
+    }))
 }
 
 /// The caller's end: fills a block, sends it when full.
@@ -304,6 +333,23 @@ mod tests {
                 assert_eq!(d.sha256, <[u8; 32]>::from(Sha256::digest(&data)));
                 outputs.push(d.sha256);
             }
+        }
+    }
+
+    #[test]
+    fn written_behind_is_written_whole() {
+        for len in [0, 1, BLOCK, 3 * BLOCK + 5] {
+            let data = bytes(len);
+            let mut out = Vec::new();
+            let n = write_behind(&mut out, |w| {
+                for part in data.chunks(70_000) {
+                    w.write_all(part)?;
+                }
+                Ok(data.len())
+            })
+            .unwrap();
+            assert_eq!(n, len);
+            assert!(out == data, "len {len}");
         }
     }
 

@@ -5,9 +5,12 @@
 //! The bytes go to a partial file that is only ever appended to, so after a crash its length
 //! is exactly what was received: that is the offset a client resumes from. The SHA-256 of the
 //! whole file is computed as the bytes arrive (kept between PATCH requests in memory; after a
-//! restart the partial file is hashed once more) and must equal the one announced. When the
-//! last byte arrives the file must start with a valid age header; the version is then committed
-//! and the file renamed into the blob area (`blobs.rs`).
+//! restart the partial file is hashed once more) and must equal the one the client gives:
+//! announced in `Upload-Metadata` at creation, or in a `Selah-Upload-Sha256` header on the
+//! PATCH that completes the upload (so a client can hash while it sends, in one pass; without
+//! either, the last byte leaves the upload waiting for an empty PATCH that carries it). Once the
+//! last byte and the hash are in, the file must start with a valid age header; the version is
+//! then committed and the file renamed into the blob area (`blobs.rs`).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -47,6 +50,8 @@ const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
 const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
 const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
+/// The whole file's SHA-256 (hex), when it was not announced at creation.
+const UPLOAD_SHA256: HeaderName = HeaderName::from_static("selah-upload-sha256");
 /// The id of the version a completed upload became.
 const VERSION_ID: HeaderName = HeaderName::from_static("selah-version-id");
 
@@ -130,12 +135,13 @@ fn number_header(headers: &HeaderMap, name: &HeaderName) -> Result<u64, ApiError
         .ok_or_else(|| ApiError::bad_request(format!("{name} must be a whole number of bytes")))
 }
 
-/// `item` and `sha256` from `Upload-Metadata` (comma-separated `key base64value` pairs).
-fn parse_metadata(headers: &HeaderMap) -> Result<(String, String), ApiError> {
+/// `item` and, if announced, `sha256` from `Upload-Metadata` (comma-separated
+/// `key base64value` pairs).
+fn parse_metadata(headers: &HeaderMap) -> Result<(String, Option<String>), ApiError> {
     let raw = headers
         .get(&UPLOAD_METADATA)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::bad_request("Upload-Metadata must name the item and sha256"))?;
+        .ok_or_else(|| ApiError::bad_request("Upload-Metadata must name the item"))?;
     let (mut item, mut sha) = (None, None);
     for pair in raw.split(',') {
         let mut parts = pair.trim().splitn(2, ' ');
@@ -159,9 +165,41 @@ fn parse_metadata(headers: &HeaderMap) -> Result<(String, String), ApiError> {
         .filter(|i| valid_id(i))
         .ok_or_else(|| ApiError::bad_request("Upload-Metadata: `item` must be an item id"))?;
     let sha = sha
-        .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(|| ApiError::bad_request("Upload-Metadata: `sha256` must be 64 hex digits"))?;
+        .map(|s| {
+            is_sha256_hex(&s).then_some(s).ok_or_else(|| {
+                ApiError::bad_request("Upload-Metadata: `sha256` must be 64 hex digits")
+            })
+        })
+        .transpose()?;
     Ok((item, sha))
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The SHA-256 the upload must have: the one announced at creation, or the one this PATCH
+/// carries (which may not contradict it).
+fn expected_sha256(upload: &VaultUpload, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let given = match headers.get(&UPLOAD_SHA256) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| is_sha256_hex(s))
+                .ok_or_else(|| {
+                    ApiError::bad_request("Selah-Upload-Sha256 must be 64 hex digits")
+                })?,
+        ),
+    };
+    match (&upload.sha256, given) {
+        (Some(announced), Some(given)) if *announced != given => Err(ApiError::bad_request(
+            "Selah-Upload-Sha256 differs from the sha256 announced when the upload was created",
+        )),
+        (Some(announced), _) => Ok(Some(announced.clone())),
+        (None, given) => Ok(given),
+    }
 }
 
 fn expires_at(state: &AppState) -> i64 {
@@ -214,7 +252,7 @@ async fn options_uploads(State(state): State<AppState>) -> Response {
     params(
         ("Tus-Resumable" = String, Header, description = "1.0.0"),
         ("Upload-Length" = u64, Header, description = "Bytes of the age file"),
-        ("Upload-Metadata" = String, Header, description = "`item <base64 id>,sha256 <base64 of the hex SHA-256>`"),
+        ("Upload-Metadata" = String, Header, description = "`item <base64 id>` and optionally `,sha256 <base64 of the hex SHA-256>` (else it comes with the completing PATCH)"),
     ),
     responses(
         (status = 201, description = "Created: Location names the upload"),
@@ -250,7 +288,13 @@ async fn create_upload(
     let length = i64::try_from(length).map_err(|_| ApiError::bad_request("Upload-Length"))?;
     let upload = state
         .store
-        .create_vault_upload(&auth.scope, &item, length, &sha256, expires_at(&state))
+        .create_vault_upload(
+            &auth.scope,
+            &item,
+            length,
+            sha256.as_deref(),
+            expires_at(&state),
+        )
         .await
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::not_found("vault file or note"))?;
@@ -343,11 +387,12 @@ fn busy() -> ApiError {
         ("id" = String, Path, description = "The upload"),
         ("Tus-Resumable" = String, Header, description = "1.0.0"),
         ("Upload-Offset" = u64, Header, description = "Where these bytes go: the server's offset"),
+        ("Selah-Upload-Sha256" = Option<String>, Header, description = "The whole file's SHA-256 (hex) when it was not announced at creation; the upload completes with the PATCH that carries it once every byte is in"),
     ),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
     responses(
-        (status = 204, description = "Appended: Upload-Offset is the new offset; Selah-Version-Id once complete"),
-        (status = 400, description = "Malformed headers, or more bytes than announced", body = ErrorBody),
+        (status = 204, description = "Appended: Upload-Offset is the new offset; Selah-Version-Id once complete (every byte in and the SHA-256 known)"),
+        (status = 400, description = "Malformed headers, a SHA-256 that contradicts the announced one, or more bytes than announced", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Needs vault.use", body = ErrorBody),
         (status = 404, description = "No such upload of the caller's", body = ErrorBody),
@@ -355,7 +400,7 @@ fn busy() -> ApiError {
         (status = 412, description = "Unsupported tus version", body = ErrorBody),
         (status = 415, description = "Not application/offset+octet-stream", body = ErrorBody),
         (status = 422, description = "Complete, but not an age file (discarded)", body = ErrorBody),
-        (status = 460, description = "Complete, but not the SHA-256 announced (discarded)", body = ErrorBody),
+        (status = 460, description = "Complete, but not the SHA-256 the client gave (discarded)", body = ErrorBody),
     )
 )]
 async fn patch_upload(
@@ -379,6 +424,7 @@ async fn patch_upload(
     let claimed = number_header(&headers, &UPLOAD_OFFSET)?;
     let user = auth.user.id();
     let upload = own_upload(&state, user, &id).await?;
+    let expected = expected_sha256(&upload, &headers)?;
     let slot = state.vault.in_flight.slot(&id);
     let mut hashed = slot.try_lock().map_err(|_| busy())?;
     let blobs = state.vault.blobs.clone();
@@ -406,14 +452,15 @@ async fn patch_upload(
         hashed.0 = Some((now, hasher));
         return Err(e.into());
     }
-    if now < length {
+    let Some(expected) = expected.filter(|_| now == length) else {
+        // More to come, or every byte is in and the SHA-256 is still to come.
         hashed.0 = Some((now, hasher));
         return Ok(tus_response(
             StatusCode::NO_CONTENT,
             &[(UPLOAD_OFFSET, now.to_string())],
         ));
-    }
-    let finished = complete(&state, &upload, hasher).await;
+    };
+    let finished = complete(&state, &upload, hasher, &expected).await;
     state.vault.in_flight.forget(&id);
     let version = match finished {
         Ok(v) => v,
@@ -556,14 +603,14 @@ async fn complete(
     state: &AppState,
     upload: &VaultUpload,
     hasher: Sha256,
+    expected: &str,
 ) -> Result<selah_store::vault_versions::VaultVersion, ApiError> {
     let got = hex::encode(hasher.finalize());
-    if got != upload.sha256 {
+    if got != expected {
         return Err(ApiError::new(
             ErrorCode::ChecksumMismatch,
             format!(
-                "the bytes received have SHA-256 {got}, not the {} announced; the upload was discarded",
-                upload.sha256
+                "the bytes received have SHA-256 {got}, not the {expected} the client gave; the upload was discarded"
             ),
         ));
     }
@@ -585,7 +632,7 @@ async fn complete(
     .map_err(ApiError::internal)??;
     let version = state
         .store
-        .complete_vault_upload(upload, &header)
+        .complete_vault_upload(upload, &header, expected)
         .await?
         .ok_or_else(|| ApiError::not_found("upload"))?;
     // Committed: a failure from here on leaves the file under uploads/, where reads find it

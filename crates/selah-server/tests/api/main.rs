@@ -27,6 +27,7 @@ mod scope;
 mod smoke;
 mod team_invitations;
 mod teams;
+mod vault_hash_last;
 mod vault_identity;
 mod vault_items;
 mod vault_s3;

@@ -191,7 +191,8 @@ pub async fn get(vault: &Vault, name: &str, output: Option<&Path>) -> anyhow::Re
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
         let ids: [&dyn Identity; 1] = [me.identity()];
         if to_stdout {
-            let stdout = io::stdout().lock();
+            // `Stdout`, not its lock: the plaintext is written from a thread of its own.
+            let stdout = io::stdout();
             let sealed = selah_vault::decrypt_with(reader, stdout, &ids, Options::default())
                 .map_err(|e| {
                     explain(e, false).context("the output written so far is incomplete")

@@ -1,7 +1,7 @@
 //! `vault put` (encrypt and upload a file or standard input, as a new item or with
 //! `--replace` a new version of one) and `vault import` (an age file made elsewhere, uploaded
-//! with its payload unchanged). See `source.rs` for how the bytes are produced twice without
-//! being stored, and `tus.rs` for the resumable upload.
+//! with its payload unchanged). See `source.rs` for how the bytes are encrypted and hashed as
+//! they are sent, without being stored, and `tus.rs` for the resumable upload.
 
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -65,13 +65,14 @@ pub struct ImportArgs {
     pub tags: Vec<String>,
 }
 
-/// A source ready to upload: its SHA-256 is known.
+/// A source ready to upload, with its SHA-256 when known before sending.
 struct Ready {
     source: Arc<dyn Source>,
-    sha256: String,
+    sha256: Option<String>,
 }
 
-/// Encrypts `path` (or stdin for `-`) to `recipients`, hashing the result.
+/// Prepares `path` (or stdin for `-`) for encryption to `recipients`: a regular file is
+/// encrypted and hashed as it is sent, standard input is encrypted to a spool file now.
 async fn prepare(path: &Path, recipients: Vec<x25519::Recipient>) -> anyhow::Result<Ready> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Ready> {
@@ -80,15 +81,12 @@ async fn prepare(path: &Path, recipients: Vec<x25519::Recipient>) -> anyhow::Res
             let (spooled, sha256) = Spooled::encrypt(stdin, &recipients, None)?;
             return Ok(Ready {
                 source: Arc::new(spooled),
-                sha256,
+                sha256: Some(sha256),
             });
         }
-        let planned = PlannedFile::new(&path, &recipients)?;
-        let progress = Progress::new("encrypting (pass 1 of 2, for the SHA-256)", planned.len());
-        let sha256 = super::source::sha256(&planned, &progress)?;
         Ok(Ready {
-            source: Arc::new(planned),
-            sha256,
+            source: Arc::new(PlannedFile::new(&path, &recipients)?),
+            sha256: None,
         })
     })
     .await?
@@ -102,7 +100,14 @@ async fn send(
     progress: &Arc<Progress>,
     new_item: bool,
 ) -> anyhow::Result<String> {
-    let result = tus::upload(&vault.api, &item.id, ready.source, &ready.sha256, progress).await;
+    let result = tus::upload(
+        &vault.api,
+        &item.id,
+        ready.source,
+        ready.sha256.as_deref(),
+        progress,
+    )
+    .await;
     progress.finish();
     if result.is_err() && new_item {
         // An item without content is clutter; the upload can be tried again from scratch.
@@ -281,7 +286,7 @@ pub async fn import(vault: &Vault, args: ImportArgs) -> anyhow::Result<()> {
             file.display()
         );
         Ok(Ready {
-            sha256: hex::encode(sealed.ciphertext_sha256),
+            sha256: Some(hex::encode(sealed.ciphertext_sha256)),
             source: Arc::new(source),
         })
     })

@@ -283,7 +283,7 @@ async fn reencrypt(
     progress.finish();
     let source: Arc<dyn super::source::Source> = Arc::new(spooled);
     let progress = Arc::new(Progress::new("uploading", source.len()));
-    let version = tus::upload(&vault.api, item_id, source, &sha256, &progress).await;
+    let version = tus::upload(&vault.api, item_id, source, Some(&sha256), &progress).await;
     progress.finish();
     version
 }

@@ -1,15 +1,14 @@
 //! What an upload sends: an age file that can be produced again from any byte offset, so that
-//! the SHA-256 can be computed before sending (tus needs it announced at creation) and an
-//! interrupted upload can continue from the server's offset without keeping the ciphertext.
+//! an interrupted upload can continue from the server's offset without keeping the
+//! ciphertext, and whose SHA-256 the server can check.
 //!
 //! - [`PlannedFile`], for a regular file: nothing is stored. An
-//!   [`selah_vault::EncryptionPlan`] fixes the file key, header and nonce; a first pass
-//!   encrypts into the hasher only, the second regenerates the identical bytes for the wire
-//!   (STREAM output depends only on key, nonce and plaintext), and a resume seeks the
-//!   plaintext to the chunk holding the server's offset. Costs a second encryption (cheaper
-//!   than writing and reading the file back) and needs the file to stay unchanged meanwhile,
-//!   which is checked (size and modification time) and, failing that, caught by the server's
-//!   SHA-256 check.
+//!   [`selah_vault::EncryptionPlan`] fixes the file key, header and nonce, and the file is
+//!   encrypted and hashed in one pass as it is sent; the SHA-256 goes to the server with the
+//!   last request (`Selah-Upload-Sha256`). A resume regenerates the identical bytes (STREAM
+//!   output depends only on key, nonce and plaintext): the part already sent is encrypted
+//!   again for the hash only. The file must stay unchanged meanwhile, which is checked (size
+//!   and modification time) and, failing that, caught by the server's SHA-256 check.
 //! - [`Spooled`], for standard input (which cannot be read twice) and for content
 //!   re-encrypted under a new key: the ciphertext is written once to a private temporary file
 //!   in the user's cache directory while being hashed, and sent from there. Only ciphertext
@@ -25,7 +24,6 @@ use std::time::SystemTime;
 use anyhow::{Context, bail};
 use selah_vault::age::{Recipient, x25519};
 use selah_vault::{EncryptionPlan, Options};
-use sha2::{Digest, Sha256};
 
 use super::progress::Progress;
 
@@ -33,8 +31,14 @@ use super::progress::Progress;
 pub trait Source: Send + Sync + 'static {
     /// Bytes of the whole file.
     fn len(&self) -> u64;
-    /// Writes the file from byte `offset` (below [`Source::len`]) to its end.
-    fn write_from(&self, offset: u64, out: &mut dyn Write) -> anyhow::Result<()>;
+    /// Writes the file from byte `offset` (at most [`Source::len`]) to its end. A source that
+    /// hashes as it goes returns the whole file's SHA-256 (hex); the others return None, their
+    /// hash being known beforehand.
+    fn write_from(
+        &self,
+        offset: u64,
+        out: &mut (dyn Write + Send),
+    ) -> anyhow::Result<Option<String>>;
 }
 
 /// A regular file encrypted on the fly by a plan (see the module docs).
@@ -69,30 +73,32 @@ impl Source for PlannedFile {
         self.plan.ciphertext_len(self.plain_len)
     }
 
-    fn write_from(&self, offset: u64, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn write_from(
+        &self,
+        offset: u64,
+        out: &mut (dyn Write + Send),
+    ) -> anyhow::Result<Option<String>> {
         let changed = || {
             format!(
                 "{} changed while it was being uploaded",
                 self.path.display()
             )
         };
-        let mut file = File::open(&self.path)
+        let file = File::open(&self.path)
             .with_context(|| format!("cannot read {}", self.path.display()))?;
         let meta = file.metadata()?;
         if meta.len() != self.plain_len || meta.modified().ok() != self.modified {
             bail!(changed());
         }
-        let start = self.plan.plaintext_start(offset);
-        file.seek(SeekFrom::Start(start))?;
-        let want = self.plain_len - start;
-        let read = self
+        // The whole plaintext every time: the hash covers the bytes already sent too.
+        let sealed = self
             .plan
-            .write_from(offset, file.take(want), out, Options::default())
+            .write_hashed(offset, file.take(self.plain_len), out, Options::default())
             .map_err(vault_io)?;
-        if read != want {
+        if sealed.plaintext_len != self.plain_len {
             bail!(changed());
         }
-        Ok(())
+        Ok(Some(hex::encode(sealed.ciphertext_sha256)))
     }
 }
 
@@ -190,10 +196,15 @@ impl Source for Spooled {
         self.len
     }
 
-    fn write_from(&self, offset: u64, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn write_from(
+        &self,
+        offset: u64,
+        out: &mut (dyn Write + Send),
+    ) -> anyhow::Result<Option<String>> {
         let mut file = File::open(&self.file)?;
         file.seek(SeekFrom::Start(offset))?;
-        copy(&mut file.take(self.len - offset), out)
+        copy(&mut file.take(self.len - offset), out)?;
+        Ok(None)
     }
 }
 
@@ -225,7 +236,11 @@ impl Source for Reheadered {
         self.header.len() as u64 + self.file_len - self.payload_start
     }
 
-    fn write_from(&self, offset: u64, out: &mut dyn Write) -> anyhow::Result<()> {
+    fn write_from(
+        &self,
+        offset: u64,
+        out: &mut (dyn Write + Send),
+    ) -> anyhow::Result<Option<String>> {
         let h = self.header.len() as u64;
         if offset < h {
             out.write_all(&self.header[offset as usize..])?;
@@ -238,7 +253,8 @@ impl Source for Reheadered {
             self.path.display()
         );
         file.seek(SeekFrom::Start(from))?;
-        copy(&mut file.take(self.file_len - from), out)
+        copy(&mut file.take(self.file_len - from), out)?;
+        Ok(None)
     }
 }
 
@@ -271,37 +287,4 @@ impl<R: Read> Read for Counted<'_, R> {
         }
         Ok(n)
     }
-}
-
-/// The SHA-256 (hex) of a source's whole file: the first pass of an upload.
-pub fn sha256(source: &dyn Source, progress: &Progress) -> anyhow::Result<String> {
-    struct Hashing<'a> {
-        hasher: Sha256,
-        progress: &'a Progress,
-        len: u64,
-    }
-    impl Write for Hashing<'_> {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.hasher.update(buf);
-            self.len += buf.len() as u64;
-            self.progress.add(buf.len() as u64);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hashing {
-        hasher: Sha256::new(),
-        progress,
-        len: 0,
-    };
-    source.write_from(0, &mut h)?;
-    anyhow::ensure!(
-        h.len == source.len(),
-        "produced {} bytes, expected {}",
-        h.len,
-        source.len()
-    );
-    Ok(hex::encode(h.hasher.finalize()))
 }

@@ -1,7 +1,9 @@
-//! The tus 1.0 client: create an upload for an item's new version (with the SHA-256
-//! announced), then PATCH the bytes as a streamed request body. The bytes are produced on a
-//! blocking thread into a small bounded channel that feeds the body, so memory stays at a few
-//! MiB whatever the file size.
+//! The tus 1.0 client: create an upload for an item's new version, then PATCH the bytes as a
+//! streamed request body. The bytes are produced on a blocking thread into a small bounded
+//! channel that feeds the body, so memory stays at a few MiB whatever the file size. The
+//! whole file's SHA-256 is either announced at creation (a source hashed beforehand) or, for
+//! a source that hashes as it sends, given in an empty last PATCH (`Selah-Upload-Sha256`)
+//! that completes the upload.
 //!
 //! When a PATCH fails (connection lost, server restarting, 5xx, or 409 while the server still
 //! holds the dead request), the client waits with a growing back-off, asks for the server's
@@ -31,7 +33,7 @@ const BLOCK: usize = 256 << 10;
 const BLOCKS: usize = 4;
 /// How long to keep retrying without progress.
 const GIVE_UP: Duration = Duration::from_secs(60);
-/// The tus status of a completed upload whose SHA-256 is not the one announced.
+/// The tus status of a completed upload whose SHA-256 is not the one the client gave.
 const CHECKSUM_MISMATCH: u16 = 460;
 
 /// Why an attempt failed.
@@ -42,20 +44,23 @@ enum Failure {
     Fatal(anyhow::Error),
 }
 
-/// Uploads `source` as a new version of `item_id`; returns the version id.
+/// Uploads `source` as a new version of `item_id`; returns the version id. `announced` is
+/// the file's SHA-256 (hex) when known before sending; otherwise the source must return it
+/// from [`Source::write_from`].
 pub async fn upload(
     api: &Api,
     item_id: &str,
     source: Arc<dyn Source>,
-    sha256_hex: &str,
+    announced: Option<&str>,
     progress: &Arc<Progress>,
 ) -> anyhow::Result<String> {
     let len = source.len();
-    let metadata = format!(
-        "item {},sha256 {}",
-        BASE64.encode(item_id),
-        BASE64.encode(sha256_hex)
-    );
+    let mut metadata = format!("item {}", BASE64.encode(item_id));
+    if let Some(sha) = announced {
+        metadata.push_str(&format!(",sha256 {}", BASE64.encode(sha)));
+    }
+    // The whole file's SHA-256: announced, or learnt from the source once it has sent it all.
+    let mut sha256 = announced.map(str::to_string);
     let rb = api
         .request(Method::POST, &format!("{VAULT}/uploads"))
         .header("Tus-Resumable", TUS)
@@ -78,7 +83,20 @@ pub async fn upload(
     let mut interrupted = false;
     loop {
         let attempt = match offset {
-            Some(at) => patch(api, &location, source.clone(), at, len, progress).await,
+            Some(at) if at < len => {
+                patch(
+                    api,
+                    &location,
+                    source.clone(),
+                    at,
+                    len,
+                    &mut sha256,
+                    progress,
+                )
+                .await
+            }
+            // Every byte is in: the hash completes the upload.
+            Some(_) => send_sha256(api, &location, source.clone(), len, &mut sha256).await,
             None => head(api, &location).await.map(Outcome::Offset),
         };
         let failure = match attempt {
@@ -99,7 +117,10 @@ pub async fn upload(
             Err(Failure::Fatal(e)) => {
                 // The last PATCH may have completed the upload with its answer lost: the
                 // server then forgets the upload, but the version is there.
-                if interrupted && let Some(v) = landed(api, item_id, sha256_hex).await {
+                if interrupted
+                    && let Some(sha) = &sha256
+                    && let Some(v) = landed(api, item_id, sha).await
+                {
                     return Ok(v);
                 }
                 return Err(e);
@@ -162,7 +183,7 @@ async fn failed(res: reqwest::Response) -> Failure {
     };
     match status.as_u16() {
         CHECKSUM_MISMATCH => Failure::Fatal(err.context(
-            "the server refused the upload: the bytes it received are not the ones announced \
+            "the server refused the upload: the bytes it received do not have the SHA-256 sent \
              (did the file change while it was being uploaded?)",
         )),
         409 | 423 | 429 | 500..=599 => Failure::Retry(err),
@@ -194,13 +215,15 @@ async fn head(api: &Api, location: &str) -> Result<u64, Failure> {
         .ok_or_else(|| Failure::Fatal(anyhow!("the server's HEAD answer has no Upload-Offset")))
 }
 
-/// Sends the bytes from `offset` on in one PATCH.
+/// Sends the bytes from `offset` (below `len`) on in one PATCH. A source that hashes as it
+/// sends leaves the whole file's SHA-256 in `sha256`, even when the request then fails.
 async fn patch(
     api: &Api,
     location: &str,
     source: Arc<dyn Source>,
     offset: u64,
     len: u64,
+    sha256: &mut Option<String>,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, Failure> {
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Vec<u8>>>(BLOCKS);
@@ -213,15 +236,9 @@ async fn patch(
                 buf: Vec::with_capacity(BLOCK),
                 closed,
             };
-            // At the end already (the last response was lost): an empty PATCH completes it.
-            let result = if offset < source.len() {
-                source.write_from(offset, &mut w)
-            } else {
-                Ok(())
-            }
-            .and_then(|()| {
+            let result = source.write_from(offset, &mut w).and_then(|sha| {
                 w.flush()?;
-                Ok(())
+                Ok(sha)
             });
             if let Err(e) = &result {
                 // Make the request fail rather than end as if the file were complete.
@@ -253,6 +270,7 @@ async fn patch(
     // The producer's own failure (a file that cannot be read or changed) is final; one caused
     // by the request going away is not.
     match produced {
+        Ok(Ok(Some(sha))) => *sha256 = Some(sha),
         Ok(Err(e)) if !closed.load(Ordering::SeqCst) => return Err(Failure::Fatal(e)),
         Err(join) => {
             return Err(Failure::Fatal(anyhow!(
@@ -261,6 +279,46 @@ async fn patch(
         }
         _ => {}
     }
+    answer(api, sent).await
+}
+
+/// Completes an upload whose every byte the server holds with an empty PATCH carrying the
+/// whole file's SHA-256, hashing the source first if no attempt has yet.
+async fn send_sha256(
+    api: &Api,
+    location: &str,
+    source: Arc<dyn Source>,
+    len: u64,
+    sha256: &mut Option<String>,
+) -> Result<Outcome, Failure> {
+    if sha256.is_none() {
+        let hashed = tokio::task::spawn_blocking(move || source.write_from(len, &mut io::sink()))
+            .await
+            .map_err(|e| Failure::Fatal(anyhow!("the encrypting thread failed: {e}")))?
+            .map_err(Failure::Fatal)?;
+        *sha256 = hashed;
+    }
+    let sha = sha256
+        .clone()
+        .ok_or_else(|| Failure::Fatal(anyhow!("the upload's SHA-256 is not known")))?;
+    let rb = api
+        .request(Method::PATCH, location)
+        .header("Tus-Resumable", TUS)
+        .header("Upload-Offset", len.to_string())
+        .header("Selah-Upload-Sha256", sha)
+        .header(CONTENT_TYPE, "application/offset+octet-stream")
+        .header(CONTENT_LENGTH, "0")
+        .body(Vec::new());
+    match answer(api, rb.send().await).await? {
+        Outcome::Offset(_) => Err(Failure::Fatal(anyhow!(
+            "the server holds every byte and the SHA-256 but did not complete the upload"
+        ))),
+        done => Ok(done),
+    }
+}
+
+/// What a PATCH's answer means: the new offset, or the version once complete.
+async fn answer(api: &Api, sent: reqwest::Result<reqwest::Response>) -> Result<Outcome, Failure> {
     let res = match sent {
         Ok(res) => res,
         Err(e) => {
@@ -276,18 +334,16 @@ async fn patch(
     }
     let now = upload_offset(&res)
         .ok_or_else(|| Failure::Fatal(anyhow!("the server's PATCH answer has no Upload-Offset")))?;
-    if now >= len {
-        let version = res
-            .headers()
-            .get("Selah-Version-Id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                Failure::Fatal(anyhow!("the completed upload's answer names no version"))
-            })?;
-        return Ok(Outcome::Done(version));
+    // Complete once the server names the version; every byte in without one means the
+    // server waits for the SHA-256.
+    match res
+        .headers()
+        .get("Selah-Version-Id")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(version) => Ok(Outcome::Done(version.to_string())),
+        None => Ok(Outcome::Offset(now)),
     }
-    Ok(Outcome::Offset(now))
 }
 
 /// `e` and its sources, joined (reqwest's own message is often just "error sending request").
