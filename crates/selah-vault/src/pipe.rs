@@ -81,7 +81,11 @@ where
             empty: empty_rx,
             spare: BLOCKS - 1,
         };
-        let result = work(&mut pipe).and_then(|v| Ok((v, pipe.send_block()?)));
+        let result = work(&mut pipe);
+        // What was written before an error goes out too: a decryption that fails at a chunk
+        // still releases exactly the chunks that authenticated before it.
+        let sent = pipe.send_block();
+        let result = result.and_then(|v| Ok((v, sent?)));
         drop(pipe); // closes the channel, so the consumer finishes
         let digested = consumer.join().expect("the writing thread does not panic");
         // An error of the consumer (the real output failed) explains a send error here.
