@@ -202,3 +202,15 @@ pub fn item_list(v: Value) -> anyhow::Result<Vec<Item>> {
     };
     serde_json::from_value(list).context("unexpected item in the list answer")
 }
+
+/// `e` and its sources, joined (reqwest's own message is often just "error sending request").
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

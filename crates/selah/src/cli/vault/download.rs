@@ -41,7 +41,7 @@ impl BodyReader {
                 let item = item.map(Vec::from).map_err(|e| {
                     io::Error::other(Interrupted(format!(
                         "the download was cut off: {}",
-                        chain(&e)
+                        super::api::error_chain(&e)
                     )))
                 });
                 let stop = item.is_err();
@@ -92,17 +92,6 @@ impl std::fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
 
 /// Starts downloading an item's current age file; returns the response and its length.
 pub async fn fetch(api: &Api, id: &str) -> anyhow::Result<(reqwest::Response, Option<u64>)> {

@@ -128,6 +128,24 @@ async fn send(
     result
 }
 
+/// Checks that a new item may be called `name` in `folder` (None or "/" for the top level);
+/// returns the folder's id.
+async fn place(vault: &Vault, folder: Option<&str>, name: &str) -> anyhow::Result<Option<String>> {
+    items::check_name(name)?;
+    let all = vault.entries(false).await?;
+    let parent = match folder {
+        None | Some("/") => None,
+        Some(f) => Some(
+            items::resolve(&all, f, Want::Folder, false)?
+                .item
+                .id
+                .clone(),
+        ),
+    };
+    items::check_free(&all, parent.as_deref(), name)?;
+    Ok(parent)
+}
+
 /// `vault put`.
 pub async fn put(vault: &Vault, args: PutArgs) -> anyhow::Result<()> {
     if let Some(target) = &args.replace {
@@ -142,18 +160,7 @@ pub async fn put(vault: &Vault, args: PutArgs) -> anyhow::Result<()> {
             .map(|f| f.to_string_lossy().into_owned())
             .with_context(|| format!("cannot name {}; give --name", args.path.display()))?,
     };
-    items::check_name(&name)?;
-    let all = vault.entries(false).await?;
-    let parent = match args.folder.as_deref() {
-        None | Some("/") => None,
-        Some(f) => Some(
-            items::resolve(&all, f, Want::Folder, false)?
-                .item
-                .id
-                .clone(),
-        ),
-    };
-    items::check_free(&all, parent.as_deref(), &name)?;
+    let parent = place(vault, args.folder.as_deref(), &name).await?;
     let ready = prepare(&args.path, vec![vault.me.recipient()]).await?;
     let len = ready.source.len();
     let progress = Arc::new(Progress::new("uploading", len));
@@ -250,18 +257,7 @@ pub async fn import(vault: &Vault, args: ImportArgs) -> anyhow::Result<()> {
             file.strip_suffix(".age").unwrap_or(&file).to_string()
         }
     };
-    items::check_name(&name)?;
-    let all = vault.entries(false).await?;
-    let parent = match args.folder.as_deref() {
-        None | Some("/") => None,
-        Some(f) => Some(
-            items::resolve(&all, f, Want::Folder, false)?
-                .item
-                .id
-                .clone(),
-        ),
-    };
-    items::check_free(&all, parent.as_deref(), &name)?;
+    let parent = place(vault, args.folder.as_deref(), &name).await?;
 
     let me = vault.me.clone();
     let file = args.file.clone();

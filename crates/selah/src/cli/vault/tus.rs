@@ -325,7 +325,7 @@ async fn answer(api: &Api, sent: reqwest::Result<reqwest::Response>) -> Result<O
             return Err(Failure::Retry(anyhow!(
                 "connection to {} lost: {}",
                 api.base,
-                error_chain(&e)
+                api::error_chain(&e)
             )));
         }
     };
@@ -344,18 +344,6 @@ async fn answer(api: &Api, sent: reqwest::Result<reqwest::Response>) -> Result<O
         Some(version) => Ok(Outcome::Done(version.to_string())),
         None => Ok(Outcome::Offset(now)),
     }
-}
-
-/// `e` and its sources, joined (reqwest's own message is often just "error sending request").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// A writer that sends blocks into the request body's channel.
