@@ -641,12 +641,7 @@ async fn an_upload_resumes_after_the_server_is_killed_and_restarted() {
     let err = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(status.success(), "{err}\n{}", server.stderr());
     assert!(err.contains("upload interrupted"), "{err}");
-    let resumed_at: u64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("resuming the upload at byte "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no resume in: {err}"));
+    let resumed_at = resumed_at(&err);
     assert!(
         resumed_at > 0 && resumed_at <= held,
         "resumed at {resumed_at}, server held {held}"
@@ -723,12 +718,7 @@ async fn an_upload_resumes_mid_chunk_after_the_connection_is_cut() {
     let (st, _, err) = run(&mut me.cmd(&["put", "cut.bin"]));
     assert!(st.success(), "{err}\n{}", server.stderr());
     assert!(err.contains("upload interrupted"), "{err}");
-    let resumed_at: u64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("resuming the upload at byte "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no resume in: {err}"));
+    let resumed_at = resumed_at(&err);
     assert!(
         resumed_at > 0 && resumed_at < size as u64,
         "resumed at {resumed_at}: {err}"
@@ -849,4 +839,13 @@ async fn a_5_gib_file_round_trips_with_client_and_server_under_64_mib() {
         "the server grew by {} MiB",
         (server_peak - server_before) / 1024
     );
+}
+
+/// The byte at which the CLI said it resumed an upload (from its standard error).
+fn resumed_at(err: &str) -> u64 {
+    err.lines()
+        .find_map(|l| l.strip_prefix("resuming the upload at byte "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no resume in: {err}"))
 }
