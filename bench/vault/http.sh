@@ -3,7 +3,9 @@
 # age file of SIZE_MIB made by the `age` CLI, uploaded with one tus PATCH by curl (streamed
 # from disk with -T) and downloaded to /dev/null. Prints MB/s (10^6 bytes, as the issue's
 # target) and MiB/s, and the server's peak resident memory (VmHWM, reset after the sign-in);
-# then `selah vault put`/`get` of the same size against `age -r`/`age -d`, in plaintext MB/s.
+# then `selah vault put`/`get` of the same size against `age -r`/`age -d`, and `selah vault
+# encrypt`/`decrypt` (the same work as `age`, no network) file to file and to /dev/null, in
+# plaintext MB/s. Selah's files are fsynced before they are renamed into place; age's are not.
 #
 #   bench/vault/http.sh [SIZE_MIB]        (default 1024)
 #
@@ -74,7 +76,7 @@ echo "server peak RSS: $(peak)"
 # The CLI end to end against the age CLI on the same plaintext: `vault put` encrypts, hashes
 # and uploads in one pass (nothing stored); `vault get` downloads and decrypts to a file (fsynced,
 # then renamed). `age` encrypts and decrypts file to file, with no network. ROUNDS rounds
-# (default 3) alternate the five commands, so that the machine's drift hits them alike; each
+# (default 3) alternate the commands, so that the machine's drift hits them alike; each
 # figure printed is the median of its rounds, with the range.
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$dir/plain"
 mkdir -p "$dir/home/run" && chmod 700 "$dir/home/run"
@@ -87,6 +89,8 @@ cli() {
 cli init > /dev/null
 # Unlocked once, as a user would: otherwise each command spends about a second in scrypt.
 cli unlock --for 1h > /dev/null
+cli export-key -o "$dir/vault-key" > /dev/null
+vault_recipient=$(age-keygen -y "$dir/vault-key")
 seconds() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 bytes=$((size_mib * 1024 * 1024))
 rounds=${ROUNDS:-3}
@@ -99,6 +103,16 @@ for r in $(seq 1 "$rounds"); do
   sync; times[enc]+=" $(seconds age -r "$recipient" -o "$dir/plain.age" "$dir/plain")"
   sync; times[dec]+=" $(seconds age -d -i "$dir/key" -o "$dir/plain.out" "$dir/plain.age")"
   cmp "$dir/plain" "$dir/plain.out" && rm "$dir/plain.out" "$dir/plain.age"
+  sync; times[lenc]+=" $(seconds cli encrypt "$dir/plain" -o "$dir/plain.age")"
+  sync; times[ldec]+=" $(seconds cli decrypt "$dir/plain.age" -o "$dir/plain.out")"
+  cmp "$dir/plain" "$dir/plain.out" && rm "$dir/plain.out" "$dir/plain.age"
+  times[encnull]+=" $(seconds age -r "$recipient" "$dir/plain")"
+  times[lencnull]+=" $(seconds cli encrypt "$dir/plain" -o -)"
+  age -r "$recipient" -o "$dir/plain.age" "$dir/plain"
+  times[decnull]+=" $(seconds age -d -i "$dir/key" "$dir/plain.age")"
+  age -r "$vault_recipient" -o "$dir/plain.age" "$dir/plain"
+  times[ldecnull]+=" $(seconds cli decrypt "$dir/plain.age" -o -)"
+  rm "$dir/plain.age"
 done
 summary() { # NAME TIMES...: median MB/s over the rounds, and the range
   local name=$1; shift
@@ -111,3 +125,9 @@ summary "selah vault get (download + decrypt)" ${times[get]}
 summary "selah vault get -o - (no file)" ${times[getstdout]}
 summary "age -r (file to file)" ${times[enc]}
 summary "age -d (file to file)" ${times[dec]}
+summary "selah vault encrypt (file to file)" ${times[lenc]}
+summary "selah vault decrypt (file to file)" ${times[ldec]}
+summary "age -r (to /dev/null)" ${times[encnull]}
+summary "selah vault encrypt -o - (/dev/null)" ${times[lencnull]}
+summary "age -d (to /dev/null)" ${times[decnull]}
+summary "selah vault decrypt -o - (/dev/null)" ${times[ldecnull]}

@@ -16,4 +16,5 @@ mod secrets;
 mod user;
 mod vault;
 mod vault_crash;
+mod vault_local;
 mod vault_privacy;

@@ -17,7 +17,7 @@ use crate::common::{
     self, Api, Server, bin, clean_env, files_under, peak_rss_kib, reset_peak_rss, rss_kib, run,
 };
 
-const PASSPHRASE: &str = "correct horse battery staple";
+pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
 
 async fn serve(data: &Path) -> Server {
     Server::start(data, no_ollama).await
@@ -31,14 +31,14 @@ fn no_ollama(c: &mut Command) {
 }
 
 /// Someone using the CLI: their token and their own runtime, cache, config and home dirs.
-struct Who {
+pub(crate) struct Who {
     base: String,
     token: String,
-    home: PathBuf,
+    pub(crate) home: PathBuf,
 }
 
 impl Who {
-    fn new(root: &Path, name: &str, base: &str, token: &str) -> Who {
+    pub(crate) fn new(root: &Path, name: &str, base: &str, token: &str) -> Who {
         let home = root.join(format!("home-{name}"));
         for d in ["run", "cache", "config"] {
             std::fs::create_dir_all(home.join(d)).unwrap();
@@ -57,7 +57,7 @@ impl Who {
     }
 
     /// `selah vault ARGS` as this user, without a passphrase in the environment.
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
         clean_env(&mut c);
         c.env("SELAH_URL", &self.base)
@@ -75,7 +75,7 @@ impl Who {
     }
 
     /// Runs a command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let (st, out, err) = run(&mut self.cmd(args));
         assert!(
             st.success(),
@@ -85,14 +85,14 @@ impl Who {
     }
 
     /// Runs a command that must fail; returns its stderr.
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let (st, out, err) = run(&mut self.cmd(args));
         assert!(!st.success(), "vault {args:?} succeeded: {out}\n{err}");
         err
     }
 
     /// `vault init` and `vault unlock` with the passphrase from the environment.
-    fn init_and_unlock(&self) {
+    pub(crate) fn init_and_unlock(&self) {
         let (st, out, err) = run(self
             .cmd(&["init"])
             .env("SELAH_VAULT_PASSPHRASE", PASSPHRASE));
@@ -112,13 +112,13 @@ impl Who {
         assert!(st.success(), "unlock: {out}\n{err}");
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.home.join(name)
     }
 }
 
 /// Deterministic bytes that do not compress.
-fn data(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
         .map(|_| {
@@ -138,7 +138,7 @@ fn sha256_file(path: &Path) -> String {
 }
 
 /// A server with the founder signed in for the CLI.
-async fn founder_setup(root: &Path) -> (Server, Api, Who) {
+pub(crate) async fn founder_setup(root: &Path) -> (Server, Api, Who) {
     let server = serve(&root.join("data")).await;
     let api = server.founder().await;
     let who = Who::new(root, "founder", &server.base, api.token.as_deref().unwrap());
@@ -146,10 +146,27 @@ async fn founder_setup(root: &Path) -> (Server, Api, Who) {
 }
 
 /// The vault's public key of a user, from `GET /vault/identity`.
-async fn public_key(api: &Api) -> String {
+pub(crate) async fn public_key(api: &Api) -> String {
     let (st, body) = api.get("/api/v1/vault/identity").await;
     assert_eq!(st, 200, "{body}");
     body["public_key"].as_str().unwrap().to_string()
+}
+
+/// Makes a key with the stock `age-keygen` at `path`; returns its public key.
+pub(crate) fn age_keygen(path: &Path) -> String {
+    let st = Command::new("age-keygen")
+        .arg("-o")
+        .arg(path)
+        .stderr(Stdio::null())
+        .status()
+        .expect("age-keygen is installed");
+    assert!(st.success());
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .expect("age-keygen writes the public key in a comment")
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,19 +297,7 @@ async fn exports_open_with_age_and_age_files_import() {
     me.ok(&["put", "doc.bin"]);
 
     // Rewrapped to a key made by age-keygen: `age -d -i` opens it.
-    let st = Command::new("age-keygen")
-        .arg("-o")
-        .arg(me.path("other.txt"))
-        .stderr(Stdio::null())
-        .status()
-        .expect("age-keygen is installed");
-    assert!(st.success());
-    let other_text = std::fs::read_to_string(me.path("other.txt")).unwrap();
-    let other_pk = other_text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
+    let other_pk = age_keygen(&me.path("other.txt"));
     me.ok(&[
         "export",
         "doc.bin",

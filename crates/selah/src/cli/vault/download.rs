@@ -17,7 +17,7 @@ use selah_vault::{Options, StreamError};
 use super::api::{Api, VAULT};
 use super::items::{Vault, Want};
 use super::keys;
-use super::output::Output;
+use super::output::{Output, Sink};
 use super::progress::Progress;
 
 /// Blocks buffered between the network and the decrypting thread.
@@ -217,37 +217,6 @@ impl<R: Read, W: Write> Read for Tee<R, W> {
     }
 }
 
-/// Standard output or a file written whole.
-enum Sink {
-    Stdout(io::Stdout),
-    File(Output),
-}
-
-impl Sink {
-    fn commit(self) -> anyhow::Result<()> {
-        match self {
-            Sink::Stdout(mut s) => Ok(s.flush()?),
-            Sink::File(f) => f.commit(),
-        }
-    }
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sink::Stdout(s) => s.write(buf),
-            Sink::File(f) => f.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Stdout(s) => s.flush(),
-            Sink::File(f) => f.flush(),
-        }
-    }
-}
-
 /// `vault export NAME -o FILE [--recipient age1…]`: the stored age file, its header rewrapped
 /// to `recipient` when given (the payload is the same bytes). Either way the file is decrypted
 /// on the way through, so a damaged one is never written.
@@ -288,11 +257,7 @@ pub async fn export(
                 header.as_bytes().to_vec()
             }
         };
-        let mut out = if to_stdout {
-            Sink::Stdout(io::stdout())
-        } else {
-            Sink::File(Output::create(&path)?)
-        };
+        let mut out = Sink::create(&path)?;
         out.write_all(&new_header)?;
         // Decrypt the original file while copying its payload out: the check costs CPU, not
         // bandwidth, and a damaged payload is never published.

@@ -156,6 +156,15 @@ pub fn parse_recipient(key: &str) -> anyhow::Result<x25519::Recipient> {
         .map_err(|e| anyhow::anyhow!("{key} is not an age X25519 public key (age1…): {e}"))
 }
 
+/// Reads and parses the identity file at `path` (see [`parse_identity_file`]).
+pub fn read_identity_file(path: &std::path::Path) -> anyhow::Result<Vec<x25519::Identity>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("it is not text"))
+        .and_then(|text| parse_identity_file(&text))
+        .with_context(|| format!("{} is not an age identity file", path.display()))
+}
+
 /// Parses an identity file as `age-keygen` writes it: `#` comments and one or more
 /// `AGE-SECRET-KEY-1…` lines.
 pub fn parse_identity_file(text: &str) -> anyhow::Result<Vec<x25519::Identity>> {

@@ -9,7 +9,8 @@
 //! unlocked key), `identity.rs` (init, passwd, unlock, lock, export-key), `meta.rs` (encrypted
 //! names), `items.rs` (listing and resolving names), `manage.rs` (ls, mkdir, mv, rm, restore),
 //! `put.rs`, `source.rs` and `tus.rs` (uploads), `download.rs` (get, export), `share.rs`,
-//! `output.rs` (files written whole or not at all), `progress.rs`.
+//! `local.rs` (encrypt and decrypt files here, nothing sent), `output.rs` (files written
+//! whole or not at all), `progress.rs`.
 
 mod api;
 mod cache;
@@ -17,6 +18,7 @@ mod download;
 mod identity;
 mod items;
 mod keys;
+mod local;
 mod manage;
 mod meta;
 mod output;
@@ -155,14 +157,54 @@ pub enum VaultCommand {
     },
     /// Upload an age file made elsewhere (to your vault's public key, or with --identity).
     Import(put::ImportArgs),
+    /// Encrypt a file here into a standard age file, to your vault key or to -r keys; nothing
+    /// is uploaded (`age -d` opens it).
+    Encrypt {
+        /// The file to encrypt, or - for standard input.
+        input: PathBuf,
+        /// The age file to write (- for stdout, never a terminal).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// An age public key (age1…) to encrypt to; repeat for more. Without any, your vault
+        /// key (unlocked, or from the passphrase).
+        #[arg(short = 'r', long = "recipient", value_name = "AGE_PUBLIC_KEY")]
+        recipients: Vec<String>,
+    },
+    /// Decrypt an age file here with your vault key (or -i); written only if it decrypts
+    /// completely. Nothing is downloaded.
+    Decrypt {
+        /// The age file, or - for standard input.
+        input: PathBuf,
+        /// Where to write the plaintext (- for stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// An age identity file (as age-keygen makes) to decrypt with instead of your vault key.
+        #[arg(short = 'i', long = "identity", value_name = "KEY_FILE")]
+        identity: Option<PathBuf>,
+    },
 }
 
 /// Runs a vault command.
 pub async fn run(args: VaultArgs) -> anyhow::Result<ExitCode> {
-    if let VaultCommand::Lock = args.command {
-        identity::lock()?;
-        return Ok(ExitCode::SUCCESS);
+    match &args.command {
+        VaultCommand::Lock => identity::lock()?,
+        VaultCommand::Encrypt {
+            input,
+            output,
+            recipients,
+        } => local::encrypt(input, output, recipients).await?,
+        VaultCommand::Decrypt {
+            input,
+            output,
+            identity,
+        } => local::decrypt(input, output, identity.as_deref()).await?,
+        _ => return run_with_server(args).await,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a command that works on the server's vault.
+async fn run_with_server(args: VaultArgs) -> anyhow::Result<ExitCode> {
     let mut api = Api::connect(None)?;
     if let Some(team) = args.in_team.as_deref().filter(|t| !t.is_empty()) {
         api.team = Some(share::team_id(&api, team).await?);
@@ -216,7 +258,9 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<ExitCode> {
         | VaultCommand::Passwd
         | VaultCommand::Unlock { .. }
         | VaultCommand::Lock
-        | VaultCommand::ExportKey { .. } => unreachable!("handled above"),
+        | VaultCommand::ExportKey { .. }
+        | VaultCommand::Encrypt { .. }
+        | VaultCommand::Decrypt { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
 }

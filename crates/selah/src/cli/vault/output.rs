@@ -112,3 +112,45 @@ impl Write for Output {
         self.file().flush()
     }
 }
+
+/// Standard output or a file written whole.
+pub enum Sink {
+    /// `-`.
+    Stdout(io::Stdout),
+    /// Any other path.
+    File(Output),
+}
+
+impl Sink {
+    /// Standard output for `-`, else a new [`Output`] for `path`.
+    pub fn create(path: &Path) -> anyhow::Result<Sink> {
+        if path == Path::new("-") {
+            return Ok(Sink::Stdout(io::stdout()));
+        }
+        Ok(Sink::File(Output::create(path)?))
+    }
+
+    /// Flushes standard output, or commits the file.
+    pub fn commit(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Stdout(mut s) => Ok(s.flush()?),
+            Sink::File(f) => f.commit(),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(s) => s.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(s) => s.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
+}

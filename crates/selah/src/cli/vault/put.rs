@@ -211,10 +211,7 @@ fn vault_header(
 ) -> anyhow::Result<Vec<u8>> {
     let to: [&dyn Recipient; 1] = [&me.recipient()];
     if let Some(key_file) = key_file {
-        let text = std::fs::read_to_string(key_file)
-            .with_context(|| format!("cannot read {}", key_file.display()))?;
-        let ids = keys::parse_identity_file(&text)
-            .with_context(|| format!("{} is not an age identity file", key_file.display()))?;
+        let ids = keys::read_identity_file(key_file)?;
         let ids: Vec<&dyn Identity> = ids.iter().map(|i| i as &dyn Identity).collect();
         let new = header.rewrap(&ids, &to).map_err(|e| {
             anyhow::anyhow!(
