@@ -11,6 +11,7 @@ use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
 use super::EmbedError;
+use super::few_rows::{FEW_ROWS, Packed};
 use super::kernels::{
     Activation, Mat, View, add_rows, fill_rows, layer_norm, matmul, softmax_rows,
 };
@@ -51,14 +52,26 @@ fn absolute() -> String {
 /// Fewer output columns than this per thread are not worth a second thread.
 const MIN_SPLIT_COLUMNS: usize = 64;
 
-/// `y = x · w + b` with `w` stored as `inputs × outputs`.
+/// `y = x · w + b` with `w` stored as `inputs × outputs`, and packed for short inputs.
 struct Linear {
     w: Vec<f32>,
+    /// `w` in the few-rows kernel's order (None where the CPU cannot run it).
+    packed: Option<Packed>,
     b: Vec<f32>,
     inputs: usize,
 }
 
 impl Linear {
+    fn new(w: Vec<f32>, b: Vec<f32>, inputs: usize) -> Linear {
+        let packed = Packed::new(&w, inputs, b.len());
+        Linear {
+            w,
+            packed,
+            b,
+            inputs,
+        }
+    }
+
     fn outputs(&self) -> usize {
         self.b.len()
     }
@@ -84,9 +97,14 @@ impl Linear {
         }
         let x = Mat(x, View::dense(rows, self.inputs));
         // Columns `from..to` of `out += x · w`, written into `dst` laid out as `view`.
-        let product = |dst: &mut [f32], view: View, from: usize, to: usize| {
-            let w = Mat(&self.w[from..], View::rows_of(self.inputs, to - from, n));
-            matmul(dst, view, x, w, 1.0, true)
+        let product = |dst: &mut [f32], view: View, from: usize, to: usize| match &self.packed {
+            Some(p) if rows <= FEW_ROWS => {
+                p.add_product(dst, view.row_stride, x.0, rows, (from, to))
+            }
+            _ => {
+                let w = Mat(&self.w[from..], View::rows_of(self.inputs, to - from, n));
+                matmul(dst, view, x, w, 1.0, true)
+            }
         };
         if !split || n < 2 * MIN_SPLIT_COLUMNS {
             return product(out, View::dense(rows, n), 0, n);
@@ -98,10 +116,12 @@ impl Linear {
             .chunks_exact(n)
             .flat_map(|row| row[half..].iter().copied())
             .collect();
-        std::thread::scope(|s| {
-            s.spawn(|| product(&mut right, View::dense(rows, n - half), half, n));
-            product(out, View::rows_of(rows, half, n), 0, half);
-        });
+        // rayon's threads wait for work between products; spawning a thread per product cost
+        // this machine's kernel more time than the products' own arithmetic.
+        rayon::join(
+            || product(&mut right, View::dense(rows, n - half), half, n),
+            || product(out, View::rows_of(rows, half, n), 0, half),
+        );
         for (row, r) in out.chunks_exact_mut(n).zip(right.chunks_exact(n - half)) {
             row[half..].copy_from_slice(r);
         }
@@ -211,11 +231,11 @@ impl Tensors<'_> {
                 t[i * outputs + o] = w[o * inputs + i];
             }
         }
-        Ok(Linear {
-            w: t,
-            b: self.get(&format!("{prefix}.bias"), &[outputs])?,
+        Ok(Linear::new(
+            t,
+            self.get(&format!("{prefix}.bias"), &[outputs])?,
             inputs,
-        })
+        ))
     }
 
     fn norm(&self, prefix: &str, width: usize) -> Result<Norm, EmbedError> {
@@ -240,11 +260,7 @@ fn join_qkv(q: Linear, k: Linear, v: Linear) -> Linear {
             w.extend_from_slice(&part.w[i * n..(i + 1) * n]);
         }
     }
-    Linear {
-        w,
-        b: [q.b, k.b, v.b].concat(),
-        inputs,
-    }
+    Linear::new(w, [q.b, k.b, v.b].concat(), inputs)
 }
 
 impl Bert {

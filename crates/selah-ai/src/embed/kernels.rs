@@ -1,5 +1,6 @@
 //! The numeric kernels of the embedder's forward pass: matrix products (OpenBLAS through
-//! [`super::blas`], on matrices described as views into slices), layer normalisation, softmax
+//! [`super::blas`], or for a few rows [`super::few_rows`], on matrices described as views into
+//! slices), layer normalisation, softmax
 //! and GELU.
 //!
 //! The elementwise kernels are plain loops over slices with branch-free polynomial `exp` and
@@ -7,6 +8,7 @@
 //! loop, softmax alone took a sixth of a pass.
 
 use super::blas::{self, Operand};
+use super::few_rows::{self, FEW_ROWS};
 
 /// How a matrix lies in a slice: element `(i, j)` is at `i * row_stride + j * col_stride`.
 #[derive(Clone, Copy, Debug)]
@@ -79,6 +81,22 @@ pub fn matmul(
     assert!(o.span() <= out.len(), "output view past its slice");
     assert!(av.span() <= a.len(), "left view past its slice");
     assert!(bv.span() <= b.len(), "right view past its slice");
+    let row_major = |v: View| v.col_stride == 1 || v.cols <= 1;
+    if av.rows <= FEW_ROWS
+        && row_major(av)
+        && row_major(bv)
+        && few_rows::add_product(
+            out,
+            o.row_stride.max(o.cols),
+            (a, av.row_stride.max(av.cols)),
+            (b, bv.row_stride.max(bv.cols)),
+            (o.rows, av.cols, o.cols),
+            scale,
+            accumulate,
+        )
+    {
+        return;
+    }
     blas::sgemm(
         (o.rows, o.cols, av.cols),
         scale,
@@ -381,6 +399,75 @@ mod tests {
             false,
         );
         assert_eq!(out, want);
+    }
+
+    #[test]
+    fn the_few_rows_kernel_agrees_with_the_naive_product_for_every_row_count() {
+        // Columns 16..53 of a 60-wide weight matrix (two whole blocks and five left over), rows
+        // 3.. of the input with a wider stride, written into a wider output.
+        let (inner, cols, w_stride, x_stride, out_stride) = (21, 37, 60, 25, 40);
+        let w: Vec<f32> = (0..inner * w_stride)
+            .map(|i| ((i * 13) % 17) as f32 / 8.0 - 1.0)
+            .collect();
+        let bv = View::rows_of(inner, cols, w_stride);
+        for rows in 1..=FEW_ROWS {
+            let x: Vec<f32> = (0..(rows + 3) * x_stride)
+                .map(|i| ((i * 7) % 11) as f32 / 4.0 - 1.2)
+                .collect();
+            let av = View::rows_of(rows, inner, x_stride);
+            let want = naive(&x[3 * x_stride..], av, &w[16..], bv);
+            let ov = View::rows_of(rows, cols, out_stride);
+            for (scale, accumulate) in [(1.0, false), (0.5, true)] {
+                let mut out = vec![2.0; rows * out_stride];
+                let ran = few_rows::add_product(
+                    &mut out,
+                    out_stride,
+                    (&x[3 * x_stride..], x_stride),
+                    (&w[16..], w_stride),
+                    (rows, inner, cols),
+                    scale,
+                    accumulate,
+                );
+                #[cfg(target_arch = "x86_64")]
+                assert_eq!(
+                    ran,
+                    std::arch::is_x86_feature_detected!("avx2")
+                        && std::arch::is_x86_feature_detected!("fma"),
+                    "the kernel runs wherever the CPU can"
+                );
+                if !ran {
+                    return;
+                }
+                for i in 0..rows {
+                    for j in 0..cols {
+                        let base = if accumulate { 2.0 } else { 0.0 };
+                        let expect = base + scale * want[i * cols + j];
+                        let got = out[i * out_stride + j];
+                        assert!(
+                            (got - expect).abs() < 1e-3,
+                            "{rows} rows, ({i}, {j}): {got} != {expect}"
+                        );
+                    }
+                    assert!(
+                        out[i * out_stride + cols..(i + 1) * out_stride]
+                            .iter()
+                            .all(|&v| v == 2.0),
+                        "{rows} rows: a column past the product was written"
+                    );
+                }
+                // And `matmul` takes this path with the same result.
+                let mut through = vec![2.0; rows * out_stride];
+                matmul(
+                    &mut through,
+                    ov,
+                    Mat(&x[3 * x_stride..], av),
+                    Mat(&w[16..], bv),
+                    scale,
+                    accumulate,
+                );
+                assert_eq!(through, out);
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 mod bert;
 mod blas;
+mod few_rows;
 mod kernels;
 
 use std::io::Read;
@@ -206,7 +207,10 @@ impl Embedder {
             }
             Ok(())
         };
-        if workers <= 1 {
+        if split {
+            // Inside rayon's pool, each product's halves are a cheap join between its threads.
+            rayon::scope(|_| work())?;
+        } else if workers <= 1 {
             work()?;
         } else {
             std::thread::scope(|s| {
