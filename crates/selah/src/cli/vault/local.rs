@@ -85,30 +85,21 @@ pub async fn encrypt(input: &Path, output: &Path, recipients: &[String]) -> anyh
     if to.is_empty() {
         to.push(vault_identity().await?.recipient());
     }
-    let output_path = output.to_path_buf();
-    let progress = Arc::new(Progress::new("encrypting", source.len()));
-    let shown = progress.clone();
-    on_interrupt();
-    let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        let rs: Vec<&dyn Recipient> = to.iter().map(|r| r as &dyn Recipient).collect();
-        let reader = Counted {
-            inner: source.reader(),
-            progress: Some(&shown),
-        };
-        let mut out = Sink::create(&output_path)?;
-        // A plan writes without hashing the ciphertext: no server will check a SHA-256 here,
-        // and on two cores the hash would take time from sealing.
-        let plan = EncryptionPlan::new(&rs).map_err(|e| anyhow::anyhow!("cannot encrypt: {e}"))?;
-        let len = plan
-            .write_from(0, reader, &mut out, Options::default())
-            .map_err(|e| anyhow::anyhow!("cannot encrypt: {e}"))?;
-        out.commit()?;
-        Ok(len)
-    })
-    .await??;
-    progress.finish();
-    report(input, output, written, "encrypted");
-    Ok(())
+    transform(
+        source,
+        (input, output),
+        ("encrypting", "encrypted"),
+        move |reader, out| {
+            let rs: Vec<&dyn Recipient> = to.iter().map(|r| r as &dyn Recipient).collect();
+            // A plan writes without hashing the ciphertext: no server will check a SHA-256 here,
+            // and on two cores the hash would take time from sealing.
+            let plan =
+                EncryptionPlan::new(&rs).map_err(|e| anyhow::anyhow!("cannot encrypt: {e}"))?;
+            plan.write_from(0, reader, out, Options::default())
+                .map_err(|e| anyhow::anyhow!("cannot encrypt: {e}"))
+        },
+    )
+    .await
 }
 
 /// `vault decrypt INPUT -o OUTPUT [-i KEY_FILE]`: with the caller's vault key, or with the
@@ -122,33 +113,52 @@ pub async fn decrypt(input: &Path, output: &Path, key_file: Option<&Path>) -> an
     };
     let key_name = key_file.map(|k| k.display().to_string());
     let to_stdout = output == Path::new("-");
+    transform(
+        source,
+        (input, output),
+        ("decrypting", "decrypted"),
+        move |reader, out| {
+            let refs: Vec<&dyn Identity> = ids.iter().map(|i| i as &dyn Identity).collect();
+            // No SHA-256 of the ciphertext either (see `encrypt`): the chunks' tags are the check.
+            selah_vault::decryptor(reader, &refs, Options::default())
+                .and_then(|mut plain| Ok(copy(&mut plain, out)?))
+                .map_err(|e| match (e, &key_name) {
+                    (selah_vault::Error::NoMatchingIdentity, Some(k)) => anyhow::anyhow!(
+                        "the key in {k} cannot open this file: it is not encrypted to it"
+                    ),
+                    (selah_vault::Error::Header(h), _) => anyhow::anyhow!("not an age file: {h}"),
+                    (e, _) => explain(e, !to_stdout),
+                })
+        },
+    )
+    .await
+}
+
+/// Runs `work` on a blocking thread, from `source` (counted on a progress line) into
+/// `output`, which is published only if `work` succeeds; then says what was written.
+async fn transform(
+    source: Input,
+    (input, output): (&Path, &Path),
+    (label, done): (&str, &str),
+    work: impl FnOnce(&mut (dyn Read + Send), &mut Sink) -> anyhow::Result<u64> + Send + 'static,
+) -> anyhow::Result<()> {
     let output_path = output.to_path_buf();
-    let progress = Arc::new(Progress::new("decrypting", source.len()));
+    let progress = Arc::new(Progress::new(label, source.len()));
     let shown = progress.clone();
     on_interrupt();
-    let opened = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        let refs: Vec<&dyn Identity> = ids.iter().map(|i| i as &dyn Identity).collect();
-        let reader = Counted {
+    let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let mut reader = Counted {
             inner: source.reader(),
             progress: Some(&shown),
         };
         let mut out = Sink::create(&output_path)?;
-        // No SHA-256 of the ciphertext either (see `encrypt`): the chunks' tags are the check.
-        let opened = selah_vault::decryptor(reader, &refs, Options::default())
-            .and_then(|mut plain| Ok(copy(&mut plain, &mut out)?));
-        let len = opened.map_err(|e| match (e, &key_name) {
-            (selah_vault::Error::NoMatchingIdentity, Some(k)) => {
-                anyhow::anyhow!("the key in {k} cannot open this file: it is not encrypted to it")
-            }
-            (selah_vault::Error::Header(h), _) => anyhow::anyhow!("not an age file: {h}"),
-            (e, _) => explain(e, !to_stdout),
-        })?;
+        let written = work(&mut reader, &mut out)?;
         out.commit()?;
-        Ok(len)
+        Ok(written)
     })
     .await??;
     progress.finish();
-    report(input, output, opened, "decrypted");
+    report(input, output, written, done);
     Ok(())
 }
 
