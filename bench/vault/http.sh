@@ -5,7 +5,8 @@
 # target) and MiB/s, and the server's peak resident memory (VmHWM, reset after the sign-in);
 # then `selah vault put`/`get` of the same size against `age -r`/`age -d`, and `selah vault
 # encrypt`/`decrypt` (the same work as `age`, no network) file to file and to /dev/null, in
-# plaintext MB/s. Selah's files are fsynced before they are renamed into place; age's are not.
+# plaintext MB/s. Selah's files are fsynced before they are renamed into place; age's are not,
+# so `age` is also timed with `sync FILE` after it: the same work, a file safe on disk.
 #
 #   bench/vault/http.sh [SIZE_MIB]        (default 1024)
 #
@@ -103,6 +104,10 @@ for r in $(seq 1 "$rounds"); do
   sync; times[enc]+=" $(seconds age -r "$recipient" -o "$dir/plain.age" "$dir/plain")"
   sync; times[dec]+=" $(seconds age -d -i "$dir/key" -o "$dir/plain.out" "$dir/plain.age")"
   cmp "$dir/plain" "$dir/plain.out" && rm "$dir/plain.out" "$dir/plain.age"
+  # The same with the output flushed to disk, as Selah's is before it is renamed into place.
+  sync; times[encsync]+=" $(seconds sh -c 'age -r "$1" -o "$2.age" "$2" && sync "$2.age"' - "$recipient" "$dir/plain")"
+  sync; times[decsync]+=" $(seconds sh -c 'age -d -i "$1" -o "$2.out" "$2.age" && sync "$2.out"' - "$dir/key" "$dir/plain")"
+  cmp "$dir/plain" "$dir/plain.out" && rm "$dir/plain.out" "$dir/plain.age"
   sync; times[lenc]+=" $(seconds cli encrypt "$dir/plain" -o "$dir/plain.age")"
   sync; times[ldec]+=" $(seconds cli decrypt "$dir/plain.age" -o "$dir/plain.out")"
   cmp "$dir/plain" "$dir/plain.out" && rm "$dir/plain.out" "$dir/plain.age"
@@ -125,6 +130,8 @@ summary "selah vault get (download + decrypt)" ${times[get]}
 summary "selah vault get -o - (no file)" ${times[getstdout]}
 summary "age -r (file to file)" ${times[enc]}
 summary "age -d (file to file)" ${times[dec]}
+summary "age -r + sync (file to file)" ${times[encsync]}
+summary "age -d + sync (file to file)" ${times[decsync]}
 summary "selah vault encrypt (file to file)" ${times[lenc]}
 summary "selah vault decrypt (file to file)" ${times[ldec]}
 summary "age -r (to /dev/null)" ${times[encnull]}

@@ -169,6 +169,22 @@ impl EncryptionPlan {
         Ok(len)
     }
 
+    /// Writes the whole file like [`EncryptionPlan::write_from`] at offset 0, with the
+    /// writing on a thread of its own when there is more than one thread, so that a slow
+    /// destination (a disk) works while the next chunks are sealed. Returns the plaintext
+    /// bytes read.
+    pub fn write_to<R: Read, W: Write + Send>(
+        &self,
+        input: R,
+        output: W,
+        options: Options,
+    ) -> Result<u64> {
+        if options.threads > 1 {
+            return pipe::write_behind(output, |out| self.write_from(0, input, out, options));
+        }
+        self.write_from(0, input, output, options)
+    }
+
     /// Writes the file like [`EncryptionPlan::write_from`] and returns its length and
     /// SHA-256, which covers the *whole* file: `input` yields the whole plaintext, every
     /// byte is hashed, and only the bytes from `offset` on reach `output`. With more than one
@@ -236,18 +252,29 @@ pub fn decrypt_with<R: Read + Send, W: Write + Send>(
     options: Options,
 ) -> Result<Sealed> {
     let threaded = options.threads > 1;
-    let (plaintext_len, digest) = pipe::hash_reads(input, threaded, |mut input| {
-        let (header, rest) = read_header(&mut input)?;
-        let file_key = header.unwrap_file_key(identities)?;
-        let mut reader = StreamReader::new(Cursor::new(rest).chain(input), &file_key, options)?;
-        if threaded {
-            return pipe::write_behind(&mut output, |out| Ok(copy(&mut reader, out)?));
-        }
-        let len = copy(&mut reader, &mut output)?;
-        output.flush()?;
-        Ok(len)
+    let (plaintext_len, digest) = pipe::hash_reads(input, threaded, |input| {
+        decrypt_to(input, &mut output, identities, options)
     })?;
     Ok(Sealed::of(plaintext_len, digest))
+}
+
+/// Decrypts like [`decrypt_with`] without hashing the ciphertext, for a file that no server
+/// will check (the chunks' tags still authenticate every byte), and returns the plaintext
+/// length. With more than one thread the plaintext is written on a thread of its own. The
+/// same warning holds: on error, `output` holds what authenticated before the problem.
+pub fn decrypt_to<R: Read, W: Write + Send>(
+    input: R,
+    mut output: W,
+    identities: &[&dyn Identity],
+    options: Options,
+) -> Result<u64> {
+    let mut reader = decryptor(input, identities, options)?;
+    if options.threads > 1 {
+        return pipe::write_behind(&mut output, |out| Ok(copy(&mut reader, out)?));
+    }
+    let len = copy(&mut reader, &mut output)?;
+    output.flush()?;
+    Ok(len)
 }
 
 /// Opens a streaming decryptor: the header is read and checked now, the payload as it is

@@ -30,7 +30,7 @@ mod util;
 pub use age;
 pub use error::{Error, HeaderError, Result, StreamError};
 pub use file::{
-    EncryptionPlan, Sealed, decrypt, decrypt_with, decryptor, encrypt, encrypt_with,
+    EncryptionPlan, Sealed, decrypt, decrypt_to, decrypt_with, decryptor, encrypt, encrypt_with,
     payload_offset, rewrap,
 };
 pub use header::{Header, read_header};

@@ -30,6 +30,9 @@ pub struct StreamWriter<W: Write> {
     chunks: Vec<ChunkBuf>,
     /// Buffers of written batches, for reuse.
     spare: Vec<ChunkBuf>,
+    /// The batch handed to the pool and not yet written: the index after its last chunk,
+    /// and its chunk count.
+    in_flight: Option<(u64, usize)>,
     batch_chunks: usize,
 }
 
@@ -74,7 +77,8 @@ impl<W: Write> StreamWriter<W> {
             pool: Pool::new(payload_cipher(file_key, &nonce), seal, options.threads),
             next_chunk: first_chunk,
             chunks: Vec::with_capacity(options.batch_chunks),
-            spare: Vec::with_capacity(options.batch_chunks),
+            spare: Vec::with_capacity(2 * options.batch_chunks),
+            in_flight: None,
             batch_chunks: options.batch_chunks,
         })
     }
@@ -97,7 +101,8 @@ impl<W: Write> StreamWriter<W> {
             .unwrap_or_else(|| Zeroizing::new(Vec::with_capacity(ENCRYPTED_CHUNK_SIZE)))
     }
 
-    /// Seals the current batch and writes it out.
+    /// Hands the current batch to the pool, then writes the batch before it (if any) once
+    /// sealed; with `last`, also waits for this batch and writes it.
     fn seal_batch(&mut self, last: bool) -> io::Result<()> {
         let count = self.chunks.len();
         let jobs = self
@@ -111,9 +116,22 @@ impl<W: Write> StreamWriter<W> {
                 outcome: Outcome::Pending,
             })
             .collect();
-        let sealed = self.pool.run(jobs);
+        self.pool.submit(jobs);
         self.next_chunk += count as u64;
-        for mut job in sealed {
+        let previous = self.in_flight.replace((self.next_chunk, count));
+        if let Some(batch) = previous {
+            self.write_batch(batch)?;
+        }
+        if last {
+            let batch = self.in_flight.take().expect("just submitted");
+            self.write_batch(batch)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for a submitted batch and writes it out.
+    fn write_batch(&mut self, (end, count): (u64, usize)) -> io::Result<()> {
+        for mut job in self.pool.collect(end, count) {
             debug_assert_eq!(job.outcome, Outcome::Sealed);
             self.inner.write_all(&job.buf)?;
             job.buf.clear();

@@ -73,7 +73,8 @@ async fn files_encrypted_here_open_with_age_and_age_files_decrypt_here() {
     me.ok(&["export-key", "-o", "vault-key.txt"]);
     let vault_pk = public_key(&api).await;
 
-    for (i, len) in [0, 1, 65_535, 65_536, 65_537, (1 << 20) + 3]
+    // The chunk boundaries, several batches, and past the 8 MiB at which output writeback starts.
+    for (i, len) in [0, 1, 65_535, 65_536, 65_537, (1 << 20) + 3, (20 << 20) + 5]
         .into_iter()
         .enumerate()
     {

@@ -5,7 +5,7 @@
 //! tampered or truncated file leaves nothing behind.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -92,10 +92,11 @@ pub async fn encrypt(input: &Path, output: &Path, recipients: &[String]) -> anyh
         move |reader, out| {
             let rs: Vec<&dyn Recipient> = to.iter().map(|r| r as &dyn Recipient).collect();
             // A plan writes without hashing the ciphertext: no server will check a SHA-256 here,
-            // and on two cores the hash would take time from sealing.
+            // and on two cores the hash would take time from sealing. The file is written on a
+            // thread of its own while the next chunks are sealed.
             let plan =
                 EncryptionPlan::new(&rs).map_err(|e| anyhow::anyhow!("cannot encrypt: {e}"))?;
-            plan.write_from(0, reader, out, Options::default())
+            plan.write_to(reader, out, Options::default())
                 .map_err(|e| anyhow::anyhow!("cannot encrypt: {e}"))
         },
     )
@@ -119,16 +120,17 @@ pub async fn decrypt(input: &Path, output: &Path, key_file: Option<&Path>) -> an
         ("decrypting", "decrypted"),
         move |reader, out| {
             let refs: Vec<&dyn Identity> = ids.iter().map(|i| i as &dyn Identity).collect();
-            // No SHA-256 of the ciphertext either (see `encrypt`): the chunks' tags are the check.
-            selah_vault::decryptor(reader, &refs, Options::default())
-                .and_then(|mut plain| Ok(copy(&mut plain, out)?))
-                .map_err(|e| match (e, &key_name) {
+            // No SHA-256 of the ciphertext either (see `encrypt`): the chunks' tags are the
+            // check. The plaintext is written on a thread of its own while the next chunks open.
+            selah_vault::decrypt_to(reader, out, &refs, Options::default()).map_err(|e| {
+                match (e, &key_name) {
                     (selah_vault::Error::NoMatchingIdentity, Some(k)) => anyhow::anyhow!(
                         "the key in {k} cannot open this file: it is not encrypted to it"
                     ),
                     (selah_vault::Error::Header(h), _) => anyhow::anyhow!("not an age file: {h}"),
                     (e, _) => explain(e, !to_stdout),
-                })
+                }
+            })
         },
     )
     .await
@@ -160,26 +162,6 @@ async fn transform(
     progress.finish();
     report(input, output, written, done);
     Ok(())
-}
-
-/// Copies `from` to `to` in blocks of a whole batch of chunks.
-fn copy(from: &mut impl Read, to: &mut impl Write) -> io::Result<u64> {
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0;
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) => {
-                to.flush()?;
-                return Ok(total);
-            }
-            Ok(n) => {
-                to.write_all(&buf[..n])?;
-                total += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 /// One line on stderr saying what was written (nothing when the output is stdout).

@@ -3,6 +3,11 @@
 //! by [`Output::commit`]; dropped uncommitted (an error, tampering), the temporary file is
 //! deleted and the destination is untouched.
 //!
+//! While the file is written, the kernel is asked every few MiB to start writing the new bytes
+//! to disk ([`start_writeback`]), so the disk works while the next bytes are produced and the
+//! fsync before the rename finds little left to do, instead of flushing the whole file at the
+//! end.
+//!
 //! Ctrl-C ends the process without running destructors, so temporary files are also listed in
 //! [`PENDING`] and [`on_interrupt`] removes them before exiting.
 
@@ -46,11 +51,18 @@ pub fn on_interrupt() {
     });
 }
 
+/// Bytes written between two requests to start writeback.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
 /// A file being written.
 pub struct Output {
     /// Always Some until committed.
     tmp: Option<tempfile::NamedTempFile>,
     path: PathBuf,
+    /// Bytes written so far.
+    written: u64,
+    /// Bytes whose writeback has been requested.
+    requested: u64,
 }
 
 impl Output {
@@ -72,6 +84,8 @@ impl Output {
         Ok(Output {
             tmp: Some(tmp),
             path: path.to_path_buf(),
+            written: 0,
+            requested: 0,
         })
     }
 
@@ -105,13 +119,39 @@ impl Drop for Output {
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file().write(buf)
+        let n = self.file().write(buf)?;
+        self.written += n as u64;
+        if self.written - self.requested >= WRITEBACK_STEP {
+            let (from, len) = (self.requested, self.written - self.requested);
+            start_writeback(self.file().as_file(), from, len);
+            self.requested = self.written;
+        }
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         self.file().flush()
     }
 }
+
+/// Asks the kernel to start writing `len` bytes of `file` from `offset` to disk, without
+/// waiting for it. Only a hint: durability still comes from the fsync in [`Output::commit`].
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: the descriptor belongs to `file`, open for the whole call; sync_file_range reads
+    // only its integer arguments. A failure (say, a file system without it) changes nothing.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &std::fs::File, _offset: u64, _len: u64) {}
 
 /// Standard output or a file written whole.
 pub enum Sink {
