@@ -68,10 +68,7 @@ pub struct Output {
 impl Output {
     /// Starts writing `path` (mode 0600 on Unix: vault files are private).
     pub fn create(path: &Path) -> anyhow::Result<Output> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        let dir = directory_of(path);
         let name = path
             .file_name()
             .with_context(|| format!("{} is not a file name", path.display()))?;
@@ -104,7 +101,21 @@ impl Output {
         tmp.persist(&self.path)
             .map_err(|e| e.error)
             .with_context(|| format!("cannot write {}", self.path.display()))?;
+        // The rename is an entry in the directory: flushing it too makes the new name survive
+        // a power cut, not only the bytes. Where a directory cannot be opened or synced
+        // (some platforms and file systems), the file is still whole under its name.
+        if let Ok(dir) = std::fs::File::open(directory_of(&self.path)) {
+            let _ = dir.sync_all();
+        }
         Ok(())
+    }
+}
+
+/// The directory a path's file lives in (`.` for a bare name).
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
 }
 
