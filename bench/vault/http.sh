@@ -6,7 +6,9 @@
 # then `selah vault put`/`get` of the same size against `age -r`/`age -d`, and `selah vault
 # encrypt`/`decrypt` (the same work as `age`, no network) file to file and to /dev/null, in
 # plaintext MB/s. Selah's files are fsynced before they are renamed into place; age's are not,
-# so `age` is also timed with `sync FILE` after it: the same work, a file safe on disk.
+# so `age` is also timed with `sync FILE` after it: the same work, a file safe on disk. Last,
+# `vault_bench` compares selah-vault's STREAM writer and reader with the `age` crate's in
+# process (the issue's "1.5x the age crate" target), so one run records every vault figure.
 #
 #   bench/vault/http.sh [SIZE_MIB]        (default 1024)
 #
@@ -15,8 +17,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size_mib=${1:-1024}
-cargo build --release --locked --workspace --bins >&2
+cargo build --release --locked --workspace --bins --example vault_bench >&2
 selah=${CARGO_TARGET_DIR:-target}/release/selah
+vault_bench=${CARGO_TARGET_DIR:-target}/release/examples/vault_bench
 
 dir=$(mktemp -d /tmp/selah-vault-http.XXXXXX)
 server_pid=
@@ -138,3 +141,7 @@ summary "age -r (to /dev/null)" ${times[encnull]}
 summary "selah vault encrypt -o - (/dev/null)" ${times[lencnull]}
 summary "age -d (to /dev/null)" ${times[decnull]}
 summary "selah vault decrypt -o - (/dev/null)" ${times[ldecnull]}
+
+echo
+echo "== in process, ${size_mib} MiB generated on the fly: selah-vault against the age crate"
+"$vault_bench" "$size_mib"

@@ -266,7 +266,9 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
     let teams = visible_teams(lib, &req.scope).await?;
     let teams = teams.as_ref();
     // The two searches are independent: the full-text ranking and the embedding of the question
-    // (on a blocking thread) overlap, so a hybrid search costs the slower of the two.
+    // (on a blocking thread) overlap, so a hybrid search costs the slower of the two. The vector
+    // side is polled first so that the embedding has started when the full-text ranking (which
+    // never waits, so runs to the end once polled) takes this thread.
     let fulltext = async {
         if req.mode == SearchMode::Vector {
             return Ok(Vec::new());
@@ -279,7 +281,7 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
         }
         vector_candidates(lib, req, teams, limit).await
     };
-    let (fulltext, (vector, question)) = tokio::try_join!(fulltext, vector)?;
+    let ((vector, question), fulltext) = tokio::try_join!(vector, fulltext)?;
     let (all_fulltext, all_vector) = match (&question, req.mode, req.fusion) {
         (Some(q), SearchMode::Hybrid, Fusion::Scores) => {
             complete_scores(lib, &terms, q, &fulltext, &vector).await?
