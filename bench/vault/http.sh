@@ -142,6 +142,12 @@ summary "selah vault encrypt -o - (/dev/null)" ${times[lencnull]}
 summary "age -d (to /dev/null)" ${times[decnull]}
 summary "selah vault decrypt -o - (/dev/null)" ${times[ldecnull]}
 
+# The server is stopped and the files written above are flushed first: on two cores the
+# kernel's writeback of the last gigabytes would take a core from the in-process run.
+kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+server_pid=
+rm -f "$dir/plain" "$dir/file.age"
+sync
 echo
 echo "== in process, ${size_mib} MiB generated on the fly: selah-vault against the age crate"
 "$vault_bench" "$size_mib"
