@@ -267,8 +267,8 @@ pub async fn search(lib: &Arc<Library>, req: &SearchRequest<'_>) -> anyhow::Resu
     let teams = teams.as_ref();
     // The two searches are independent: the full-text ranking and the embedding of the question
     // (on a blocking thread) overlap, so a hybrid search costs the slower of the two. The vector
-    // side is polled first so that the embedding has started when the full-text ranking (which
-    // never waits, so runs to the end once polled) takes this thread.
+    // side is polled first so that the embedding has started when the full-text ranking (which,
+    // once its index is loaded, never waits, so runs to the end once polled) takes this thread.
     let fulltext = async {
         if req.mode == SearchMode::Vector {
             return Ok(Vec::new());
