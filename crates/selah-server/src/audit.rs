@@ -51,6 +51,7 @@
 //! | `vault.item_shared` | update | an item's recipients change (details: user ids added and removed, versions rewrapped) |
 //! | `vault.item_trashed`, `vault.item_restored` | delete/update | an item (with its subtree) goes to the trash or comes back |
 //! | `vault.item_purged` | delete | an item is deleted for good (details: items, versions, files removed) |
+//! | `live.room_created` | create | a live room is made (details: team, kind; never its name) |
 //! | `model.removed` | delete | a model is deleted with `selah models remove` (details: model id) |
 
 use std::sync::Arc;

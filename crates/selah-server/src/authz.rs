@@ -173,3 +173,28 @@ impl<P: PermissionKey> FromRequestParts<AppState> for Require<P> {
         })
     }
 }
+
+/// Whether `user` holds `key` in a resource's context: personal (`team` is `None`), or a team,
+/// where only a member can hold anything. For requests that name their context in the message
+/// rather than a header (the live WebSocket).
+pub async fn allows_in(
+    state: &AppState,
+    user: &CurrentUser,
+    team: Option<&str>,
+    key: Permission,
+) -> Result<bool, ApiError> {
+    let team_role = match team {
+        None => None,
+        Some(t) => match state.store.team_role(t, user.id()).await? {
+            Some(role) => Some(role),
+            None => return Ok(false),
+        },
+    };
+    let overrides = state.store.permission_overrides(user.id()).await?;
+    let subject = Subject {
+        role: user.user.role,
+        overrides: &overrides,
+        team_role,
+    };
+    Ok(subject.allows(key))
+}

@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod lifecycle;
+pub mod live;
 pub mod observe;
 pub mod policy;
 pub mod state;
@@ -59,6 +60,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(docs::router())
         .merge(ai::router())
         .merge(vault::router())
+        .merge(live::router())
         .merge(observe::routes::router())
 }
 
@@ -119,7 +121,10 @@ impl Server {
         let ai = selah_ai::Runtime::start(&config, &data_dir, store.clone())
             .await
             .context("cannot start the AI runtime")?;
-        Ok(Self::assemble(config, data_dir, store, listener, ai, vault))
+        let live = live::Live::start(&config.live).await?;
+        Ok(Self::assemble(
+            config, data_dir, store, listener, ai, vault, live,
+        ))
     }
 
     fn assemble(
@@ -129,6 +134,7 @@ impl Server {
         listener: TcpListener,
         ai: Arc<selah_ai::Runtime>,
         vault: Arc<vault::Vault>,
+        live: Arc<live::Live>,
     ) -> Self {
         let docs = Arc::new(docs::Library::new(store.clone(), &config, data_dir.clone()));
         let state = AppState(Arc::new(Inner {
@@ -142,6 +148,7 @@ impl Server {
             health: observe::health::HealthState::new(),
             replies: chat_sessions::reply::Replies::default(),
             vault,
+            live,
             started: Instant::now(),
             config,
             data_dir,
@@ -165,6 +172,7 @@ impl Server {
         let doc = Arc::new(doc);
         let router = Router::new()
             .merge(api)
+            .merge(live::sockets())
             .route(
                 "/api/v1/openapi.json",
                 axum::routing::get(move || {

@@ -44,6 +44,8 @@ pub struct Inner {
     pub ai: Arc<selah_ai::Runtime>,
     /// Documents: embedding model, vector index, ingestion worker's wake-up.
     pub docs: Arc<crate::docs::Library>,
+    /// Live sessions: rooms, connections, documents.
+    pub live: Arc<crate::live::Live>,
     /// The vault's files and uploads in progress.
     pub vault: Arc<crate::vault::Vault>,
     /// When the process started serving.

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod hot_slots;
 pub mod invitations;
 pub mod jobs;
+pub mod live;
 pub mod message_passages;
 pub mod migrate;
 pub mod passage_texts;

@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_fulltext_in_memory"),
     migration!(6, "0006_vault_identity"),
     migration!(7, "0007_vault_items"),
+    migration!(8, "0008_live"),
 ];
 
 /// The newest schema version this binary knows.

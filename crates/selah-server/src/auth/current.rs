@@ -46,9 +46,8 @@ impl CurrentUser {
 }
 
 /// The token a request carries, and how.
-pub fn request_token(parts: &Parts) -> Option<(String, AuthVia)> {
-    if let Some(v) = parts
-        .headers
+pub fn request_token(headers: &axum::http::HeaderMap) -> Option<(String, AuthVia)> {
+    if let Some(v) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         && let Some(t) = v
@@ -57,7 +56,7 @@ pub fn request_token(parts: &Parts) -> Option<(String, AuthVia)> {
     {
         return Some((t.trim().to_string(), AuthVia::Bearer));
     }
-    for v in parts.headers.get_all(header::COOKIE) {
+    for v in headers.get_all(header::COOKIE) {
         let Ok(v) = v.to_str() else { continue };
         for pair in v.split(';') {
             if let Some((k, val)) = pair.trim().split_once('=')
@@ -71,24 +70,17 @@ pub fn request_token(parts: &Parts) -> Option<(String, AuthVia)> {
     None
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if let Some(u) = parts.extensions.get::<CurrentUser>() {
-            return Ok(u.clone());
-        }
-        let (tok, via) = request_token(parts).ok_or_else(ApiError::unauthenticated)?;
+impl CurrentUser {
+    /// The signed-in user a session token belongs to (also used by the live WebSocket, whose
+    /// token arrives in the first message).
+    pub async fn from_token(state: &AppState, tok: &str, via: AuthVia) -> Result<Self, ApiError> {
         if tok.len() > 256 {
             return Err(ApiError::unauthenticated());
         }
         let idle_ms = (state.config.auth.session_idle_secs as i64).saturating_mul(1000);
         let (session, user) = state
             .store
-            .session_by_token(&token::hash(&tok), idle_ms)
+            .session_by_token(&token::hash(tok), idle_ms)
             .await?
             .ok_or_else(|| {
                 ApiError::new(
@@ -102,6 +94,28 @@ impl FromRequestParts<AppState> for CurrentUser {
                 "this account is disabled",
             ));
         }
+        Ok(CurrentUser {
+            user,
+            session_id: session.id,
+            via,
+            step_up_until: session.step_up_until,
+            expires_at: session.expires_at,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
+        let (tok, via) = request_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let current = CurrentUser::from_token(state, &tok, via).await?;
         if via == AuthVia::Cookie
             && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
         {
@@ -117,13 +131,6 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ));
             }
         }
-        let current = CurrentUser {
-            user,
-            session_id: session.id,
-            via,
-            step_up_until: session.step_up_until,
-            expires_at: session.expires_at,
-        };
         parts.extensions.insert(current.clone());
         Ok(current)
     }

@@ -10,6 +10,7 @@ mod doctor;
 mod durability;
 mod healthcheck;
 mod lifecycle;
+mod live_crash;
 mod logs;
 mod models;
 mod secrets;
@@ -18,3 +19,5 @@ mod vault;
 mod vault_crash;
 mod vault_local;
 mod vault_privacy;
+#[path = "../../../selah-server/tests/api/ws_client.rs"]
+mod ws_client;

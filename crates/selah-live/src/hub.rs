@@ -1,0 +1,376 @@
+//! This instance's rooms and the connections in them.
+//!
+//! Each room is a [`Replica`] and its members behind one lock, so that a join (snapshot or
+//! replay, then membership) and the fan-out of an event never interleave: a joining client sees
+//! every event exactly once, after its snapshot. Fan-out renders a message once and queues the
+//! same bytes on every member's bounded channel; a member whose queue is full is kicked (it
+//! reconnects and resumes) rather than slowing the room down.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::bus::{Bus, BusError};
+use crate::protocol::{ProtocolError, error_message, render};
+use crate::room::{Event, Loaded, ReplayRefused, Replica, RoomInfo};
+
+/// Messages a connection may have queued before it counts as too slow.
+pub const QUEUE_CAPACITY: usize = 1024;
+
+/// A client connection, as the rooms see it.
+pub struct Conn {
+    /// Unique id (instance and counter).
+    pub id: String,
+    /// User id.
+    pub user: String,
+    /// Display name.
+    pub username: String,
+    tx: mpsc::Sender<Bytes>,
+    kicked: AtomicBool,
+    kick: Notify,
+}
+
+impl Conn {
+    /// A connection and the receiving end of its outgoing queue.
+    pub fn new(id: String, user: String, username: String) -> (Arc<Conn>, mpsc::Receiver<Bytes>) {
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let conn = Conn {
+            id,
+            user,
+            username,
+            tx,
+            kicked: AtomicBool::new(false),
+            kick: Notify::new(),
+        };
+        (Arc::new(conn), rx)
+    }
+
+    /// Queues a frame; a full queue kicks the connection.
+    pub fn send(&self, frame: Bytes) {
+        if self.tx.try_send(frame).is_err() {
+            self.kick();
+        }
+    }
+
+    /// Marks the connection for closing (too slow).
+    pub fn kick(&self) {
+        self.kicked.store(true, Ordering::Release);
+        self.kick.notify_one();
+    }
+
+    /// Completes when the connection was kicked.
+    pub async fn kicked(&self) {
+        while !self.kicked.load(Ordering::Acquire) {
+            self.kick.notified().await;
+        }
+    }
+}
+
+struct Members {
+    replica: Replica,
+    conns: Vec<Arc<Conn>>,
+}
+
+/// A room here: its replica and members, and the last sequence number applied (so that a
+/// publisher through Redis can wait until its own event is in the local replica).
+struct Slot {
+    members: Mutex<Members>,
+    applied: watch::Sender<u64>,
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Members> {
+        self.members.lock().expect("room lock")
+    }
+
+    fn fan_out(&self, seq: u64, at: i64, event: &Event) {
+        let mut m = self.lock();
+        m.fan_out(seq, at, event);
+        let now = m.replica.seq();
+        drop(m);
+        self.applied.send_if_modified(|v| {
+            let changed = *v != now;
+            *v = now;
+            changed
+        });
+    }
+}
+
+impl Members {
+    fn fan_out(&mut self, seq: u64, at: i64, event: &Event) {
+        for d in self.replica.apply(seq, at, event) {
+            for c in &self.conns {
+                if self.replica.reaches(&d.audience, &c.user) {
+                    c.send(d.text.clone());
+                }
+            }
+        }
+    }
+}
+
+/// What a join sent the joining connection first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinStart {
+    /// A fresh snapshot.
+    Snapshot,
+    /// The missed messages after `from`, up to `to`.
+    Resumed {
+        /// The client's `since`.
+        from: u64,
+        /// The room's sequence at the join.
+        to: u64,
+    },
+    /// `since` was ahead of the room: a snapshot followed.
+    BadSequence,
+}
+
+/// This instance's rooms.
+pub struct Hub {
+    rooms: Mutex<HashMap<String, Arc<Slot>>>,
+    bus: Bus,
+    buffer_cap: usize,
+    instance: String,
+    next_conn: AtomicU64,
+}
+
+impl Hub {
+    /// A hub publishing through `bus`, keeping `buffer_cap` messages per room for resumes.
+    pub fn new(bus: Bus, buffer_cap: usize) -> Arc<Self> {
+        let instance = format!("{:08x}", rand_u32());
+        Arc::new(Self {
+            rooms: Mutex::default(),
+            bus,
+            buffer_cap,
+            instance,
+            next_conn: AtomicU64::new(1),
+        })
+    }
+
+    /// The bus.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// A fresh connection id.
+    pub fn conn_id(&self) -> String {
+        format!(
+            "{}-{}",
+            self.instance,
+            self.next_conn.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    fn slot(&self, room: &str) -> Option<Arc<Slot>> {
+        self.rooms.lock().expect("rooms lock").get(room).cloned()
+    }
+
+    /// Whether this instance holds a replica of `room`.
+    pub fn is_open(&self, room: &str) -> bool {
+        self.slot(room).is_some()
+    }
+
+    /// Rooms with a replica here.
+    pub fn open_rooms(&self) -> Vec<String> {
+        self.rooms
+            .lock()
+            .expect("rooms lock")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Makes the replica of `room` from what the store holds, unless there is one already.
+    /// The bus adds the room's current sequence number and presence.
+    pub async fn open(&self, info: RoomInfo, mut loaded: Loaded) -> Result<(), BusError> {
+        if self.is_open(&info.id) {
+            return Ok(());
+        }
+        self.bus.prepare(&info.id, &mut loaded).await?;
+        let id = info.id.clone();
+        let seq = loaded.seq;
+        let replica = Replica::new(info, loaded, self.buffer_cap);
+        self.rooms
+            .lock()
+            .expect("rooms lock")
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    members: Mutex::new(Members {
+                        replica,
+                        conns: Vec::new(),
+                    }),
+                    applied: watch::channel(seq).0,
+                })
+            });
+        Ok(())
+    }
+
+    /// Runs `f` on the room's replica (to check a command against its state).
+    pub fn with_replica<T>(&self, room: &str, f: impl FnOnce(&Replica) -> T) -> Option<T> {
+        let slot = self.slot(room)?;
+        let members = slot.lock();
+        Some(f(&members.replica))
+    }
+
+    /// Adds `conn` to an open room: queues on the connection a snapshot, or the messages after
+    /// `since` and `room.resumed` (or, for a `since` ahead of the room, a `bad_sequence` error
+    /// and a snapshot), then announces it. `now` is the server time for the snapshot.
+    pub async fn join(
+        &self,
+        room: &str,
+        conn: &Arc<Conn>,
+        since: Option<u64>,
+        now: i64,
+    ) -> Result<JoinStart, BusError> {
+        let slot = self.slot(room).ok_or(BusError::NoRoom)?;
+        let start = {
+            let mut m = slot.lock();
+            let start = match since.map(|s| (s, m.replica.replay(&conn.user, s))) {
+                Some((s, Ok(missed))) => {
+                    for frame in missed {
+                        conn.send(frame);
+                    }
+                    let to = m.replica.seq();
+                    let body = serde_json::json!({"from": s, "to": to});
+                    conn.send(Bytes::from(render(
+                        "room.resumed",
+                        Some(room),
+                        to,
+                        now,
+                        body,
+                    )));
+                    JoinStart::Resumed { from: s, to }
+                }
+                Some((_, Err(ReplayRefused::Ahead))) => {
+                    let e = ProtocolError::new(
+                        "bad_sequence",
+                        "that sequence number is ahead of the room; the snapshot that follows replaces your state",
+                    );
+                    conn.send(Bytes::from(error_message(&e, None, Some(room), now)));
+                    conn.send(m.replica.snapshot(&conn.user, now));
+                    JoinStart::BadSequence
+                }
+                _ => {
+                    conn.send(m.replica.snapshot(&conn.user, now));
+                    JoinStart::Snapshot
+                }
+            };
+            if !m.conns.iter().any(|c| c.id == conn.id) {
+                m.conns.push(conn.clone());
+            }
+            start
+        };
+        self.bus
+            .presence_add(room, &conn.user, &conn.username, &conn.id)
+            .await?;
+        let joined = Event::Joined {
+            user: conn.user.clone(),
+            username: conn.username.clone(),
+            conn: conn.id.clone(),
+        };
+        self.publish(room, now, joined).await?;
+        Ok(start)
+    }
+
+    /// Removes `conn` from `room` and announces it; the replica is dropped with its last member.
+    pub async fn leave(&self, room: &str, conn: &Conn, now: i64) -> Result<(), BusError> {
+        let Some(slot) = self.slot(room) else {
+            return Ok(());
+        };
+        let empty = {
+            let mut m = slot.lock();
+            let before = m.conns.len();
+            m.conns.retain(|c| c.id != conn.id);
+            if m.conns.len() == before {
+                return Ok(());
+            }
+            m.conns.is_empty()
+        };
+        if self
+            .bus
+            .presence_remove(room, &conn.user, &conn.username, &conn.id)
+            .await?
+        {
+            self.publish(
+                room,
+                now,
+                Event::Left {
+                    user: conn.user.clone(),
+                    conn: conn.id.clone(),
+                },
+            )
+            .await?;
+        }
+        if empty {
+            let mut rooms = self.rooms.lock().expect("rooms lock");
+            // Someone may have joined while the leave was announced.
+            if rooms.get(room).is_some_and(|s| s.lock().conns.is_empty()) {
+                rooms.remove(room);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `conn` is in `room` here.
+    pub fn is_member(&self, room: &str, conn: &Conn) -> bool {
+        self.slot(room)
+            .is_some_and(|s| s.lock().conns.iter().any(|c| c.id == conn.id))
+    }
+
+    /// Gives `event` the room's next sequence number and delivers it everywhere; returns the
+    /// number.
+    pub async fn publish(&self, room: &str, at: i64, event: Event) -> Result<u64, BusError> {
+        match &self.bus {
+            Bus::Local => {
+                let slot = self.slot(room).ok_or(BusError::NoRoom)?;
+                let mut m = slot.lock();
+                let seq = m.replica.seq() + 1;
+                m.fan_out(seq, at, &event);
+                Ok(seq)
+            }
+            Bus::Redis(r) => {
+                let seq = r.publish(room, at, &event).await?;
+                // Back from Redis to this instance too: the caller's next check of the room's
+                // state must see its own event.
+                if let Some(slot) = self.slot(room) {
+                    let mut applied = slot.applied.subscribe();
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_secs(2),
+                        applied.wait_for(|s| *s >= seq),
+                    )
+                    .await;
+                }
+                Ok(seq)
+            }
+        }
+    }
+
+    /// Applies an event that arrived from the bus (a no-op for a room with no replica here).
+    pub fn deliver(&self, room: &str, seq: u64, at: i64, event: &Event) {
+        if let Some(slot) = self.slot(room) {
+            slot.fan_out(seq, at, event);
+        }
+    }
+
+    /// The connections of this instance in `room` (for presence refreshes).
+    pub fn members(&self, room: &str) -> Vec<Arc<Conn>> {
+        self.slot(room)
+            .map(|s| s.lock().conns.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish() as u32
+}
