@@ -2,7 +2,7 @@
 // Test harness for Selah's GET /ws/yjs/{room}: stock y-websocket clients (WebsocketProvider,
 // unmodified) authenticated by the session cookie on the upgrade request.
 //
-//   node yjs-client.mjs edit     --url ws://127.0.0.1:PORT/ws/yjs --room R --token T [--token2 T2] [--edits 200] [--timeout 30]
+//   node yjs-client.mjs edit     --url ws://127.0.0.1:PORT/ws/yjs --room R --token T [--token2 T2] [--url2 URL2] [--edits 200] [--timeout 30]
 //   node yjs-client.mjs check    --url ws://127.0.0.1:PORT/ws/yjs --room R --token T [--timeout 30]
 //   node yjs-client.mjs refused  --url ws://127.0.0.1:PORT/ws/yjs --room R [--token T] [--timeout 30]
 //
@@ -24,8 +24,8 @@ const USAGE = 'usage: node yjs-client.mjs <edit|check|refused> --url ws://HOST:P
 
 function parseArgs (argv) {
   const [mode, ...rest] = argv
-  const o = { mode, edits: 200, timeout: 30, cursorEvery: 10, token: '', token2: null, origin: null }
-  const names = { '--url': 'url', '--room': 'room', '--token': 'token', '--token2': 'token2', '--edits': 'edits', '--timeout': 'timeout', '--origin': 'origin', '--cursor-every': 'cursorEvery' }
+  const o = { mode, edits: 200, timeout: 30, cursorEvery: 10, token: '', token2: null, url2: null, origin: null }
+  const names = { '--url': 'url', '--room': 'room', '--token': 'token', '--token2': 'token2', '--url2': 'url2', '--edits': 'edits', '--timeout': 'timeout', '--origin': 'origin', '--cursor-every': 'cursorEvery' }
   for (let i = 0; i < rest.length; i += 2) {
     const key = names[rest[i]]
     if (!key || rest[i + 1] === undefined) usage(`bad argument ${rest[i]}`)
@@ -38,6 +38,7 @@ function parseArgs (argv) {
   if (!['edit', 'check', 'refused'].includes(o.mode)) usage(`unknown mode ${o.mode}`)
   if (!o.url || !o.room) usage('--url and --room are required')
   o.url = o.url.replace(/\/+$/, '') // as WebsocketProvider does
+  if (o.url2) o.url2 = o.url2.replace(/\/+$/, '')
   return o
 }
 
@@ -79,9 +80,9 @@ function cookieWebSocket (token) {
   }
 }
 
-function makeClient (name, token) {
+function makeClient (name, token, url = opts.url) {
   const doc = new Y.Doc()
-  const provider = new WebsocketProvider(opts.url, opts.room, doc, {
+  const provider = new WebsocketProvider(url, opts.room, doc, {
     WebSocketPolyfill: cookieWebSocket(token),
     disableBc: true
   })
@@ -161,7 +162,8 @@ const peerSeen = (c, peer) => sameJson(c.provider.awareness.getStates().get(peer
 
 async function modeEdit () {
   const a = makeClient('a', opts.token)
-  const b = makeClient('b', opts.token2 ?? opts.token)
+  // --url2: the second client talks to another server (another Selah instance of the same team).
+  const b = makeClient('b', opts.token2 ?? opts.token, opts.url2 ?? opts.url)
   a.provider.awareness.setLocalState({ user: { name: 'a' }, cursor: { index: 0 } })
   b.provider.awareness.setLocalState({ user: { name: 'b' }, cursor: { index: 0 } })
   const clients = [a, b]

@@ -19,6 +19,8 @@ use crate::room::{Event, Loaded};
 
 /// The channel every instance subscribes to.
 pub const CHANNEL: &str = "selah:live:events";
+/// The channel of collaborative-document frames (binary: room, instance, update id, frame).
+pub const DOC_CHANNEL: &str = "selah:live:docs";
 
 /// A failure to publish.
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +164,21 @@ impl RedisBus {
         Ok(seq)
     }
 
+    /// Passes a document frame (with the id its update was stored under, if it is one) to the
+    /// other instances.
+    pub async fn publish_doc(
+        &self,
+        room: &str,
+        instance: &str,
+        id: Option<&str>,
+        frame: &[u8],
+    ) -> Result<(), BusError> {
+        let mut payload = format!("{room}\n{instance}\n{}\n", id.unwrap_or("")).into_bytes();
+        payload.extend_from_slice(frame);
+        let _: i64 = self.conn.clone().publish(DOC_CHANNEL, payload).await?;
+        Ok(())
+    }
+
     pub(crate) async fn presence_add(&self, room: &str, member: &str) -> Result<(), BusError> {
         let _: i64 = self
             .conn
@@ -198,7 +215,7 @@ async fn subscribe(client: redis::Client, hub: Weak<Hub>) {
                 continue;
             }
         };
-        if let Err(e) = pubsub.subscribe(CHANNEL).await {
+        if let Err(e) = pubsub.subscribe(&[CHANNEL, DOC_CHANNEL]).await {
             tracing::warn!(error = %e, "live: cannot subscribe to Redis; retrying");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
@@ -206,6 +223,13 @@ async fn subscribe(client: redis::Client, hub: Weak<Hub>) {
         let mut stream = pubsub.on_message();
         while let Some(msg) = stream.next().await {
             let Some(hub) = hub.upgrade() else { return };
+            if msg.get_channel_name() == DOC_CHANNEL {
+                match decode_doc(msg.get_payload_bytes()) {
+                    Some(frame) => hub.deliver_doc(frame),
+                    None => tracing::warn!("live: a document frame on the bus could not be read"),
+                }
+                continue;
+            }
             let Ok(payload) = msg.get_payload::<String>() else {
                 continue;
             };
@@ -226,6 +250,34 @@ fn decode(payload: &str) -> Option<(&str, u64, i64, Event)> {
     let (seq, body) = rest.split_once('\n')?;
     let (at, event): (i64, Event) = serde_json::from_str(body).ok()?;
     Some((room, seq.parse().ok()?, at, event))
+}
+
+/// A document frame from another instance.
+#[derive(Debug, Clone)]
+pub struct DocFrame {
+    /// The room.
+    pub room: String,
+    /// The instance that took it from its client.
+    pub instance: String,
+    /// The id its update was stored under (none for awareness).
+    pub id: Option<String>,
+    /// The y-protocols message.
+    pub frame: bytes::Bytes,
+}
+
+fn decode_doc(payload: &[u8]) -> Option<DocFrame> {
+    let mut parts = payload.splitn(4, |b| *b == b'\n');
+    let text = |b: &[u8]| std::str::from_utf8(b).ok().map(str::to_string);
+    let room = text(parts.next()?)?;
+    let instance = text(parts.next()?)?;
+    let id = text(parts.next()?)?;
+    let frame = bytes::Bytes::copy_from_slice(parts.next()?);
+    Some(DocFrame {
+        room,
+        instance,
+        id: (!id.is_empty()).then_some(id),
+        frame,
+    })
 }
 
 async fn keep_presence(hub: Weak<Hub>, heartbeat: Duration) {

@@ -24,11 +24,17 @@ pub struct DocError(pub String);
 pub struct Handled {
     /// Frames for the sending peer.
     pub reply: Vec<Bytes>,
-    /// Document updates (Yjs update v1) to store, in order, before relaying.
+    /// Document updates (Yjs update v1) to store, in order, before relaying; the frame
+    /// carrying each to the other peers is at the same index in `updates`.
     pub store: Vec<Vec<u8>>,
-    /// Frames for every other peer.
-    pub relay: Vec<Bytes>,
+    /// The frames relaying `store`'s updates.
+    pub updates: Vec<Bytes>,
+    /// Awareness frames for every other peer (never stored).
+    pub awareness: Vec<Bytes>,
 }
+
+/// The peer id under which frames from other instances are applied.
+pub const REMOTE_PEER: u64 = u64::MAX;
 
 /// One room's document and the awareness (cursors, names) of those editing it.
 pub struct SharedDoc {
@@ -62,6 +68,11 @@ impl SharedDoc {
             awareness: Awareness::new(doc),
             owner: HashMap::new(),
         })
+    }
+
+    /// Two snapshots (or any updates) as one.
+    pub fn merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>, DocError> {
+        yrs::merge_updates_v1([a, b]).map_err(|e| DocError(format!("cannot merge snapshots: {e}")))
     }
 
     /// The whole document as one update (a snapshot).
@@ -128,7 +139,7 @@ impl SharedDoc {
                     // but keep deletions, which the state vector does not count.
                     if txn.state_vector() != before || update_has_deletes(&u) {
                         drop(txn);
-                        out.relay
+                        out.updates
                             .push(frame(Message::Sync(SyncMessage::Update(u.clone()))));
                         out.store.push(u);
                     }
@@ -171,7 +182,7 @@ impl SharedDoc {
                     // Echoed to the sender too: y-websocket clients count it as a sign of life.
                     let f = frame(Message::Awareness(update));
                     out.reply.push(f.clone());
-                    out.relay.push(f);
+                    out.awareness.push(f);
                 }
                 Message::Custom(tag, _) => {
                     return Err(DocError(format!("unknown Yjs message type {tag}")));
@@ -242,7 +253,7 @@ mod tests {
         let msg = Message::Sync(SyncMessage::Update(u.clone())).encode_v1();
         let h = shared.handle(1, &msg).unwrap();
         assert_eq!(h.store.len(), 1);
-        assert_eq!(h.relay.len(), 1);
+        assert_eq!(h.updates.len(), 1);
         let again = shared.handle(2, &msg).unwrap();
         assert!(again.store.is_empty(), "a resent update changes nothing");
         assert_eq!(shared.text("text"), "hello");
@@ -250,6 +261,18 @@ mod tests {
         assert_eq!(reloaded.text("text"), "hello");
         let from_log = SharedDoc::load(None, &h.store).unwrap();
         assert_eq!(from_log.text("text"), "hello");
+        let (_, more) = client_update(|d| {
+            d.get_or_insert_text("text")
+                .insert(&mut d.transact_mut(), 0, "say ");
+        });
+        let merged = SharedDoc::merge(&shared.state(), &more).unwrap();
+        assert_eq!(
+            SharedDoc::load(Some(&merged), &[])
+                .unwrap()
+                .text("text")
+                .len(),
+            9
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::bus::{Bus, BusError};
+use crate::bus::{Bus, BusError, DocFrame};
 use crate::protocol::{ProtocolError, error_message, render};
 use crate::room::{Event, Loaded, ReplayRefused, Replica, RoomInfo};
 
@@ -130,6 +130,7 @@ pub enum JoinStart {
 /// This instance's rooms.
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<Slot>>>,
+    doc_sink: std::sync::OnceLock<mpsc::UnboundedSender<DocFrame>>,
     bus: Bus,
     buffer_cap: usize,
     instance: String,
@@ -142,6 +143,7 @@ impl Hub {
         let instance = format!("{:08x}", rand_u32());
         Arc::new(Self {
             rooms: Mutex::default(),
+            doc_sink: std::sync::OnceLock::new(),
             bus,
             buffer_cap,
             instance,
@@ -152,6 +154,27 @@ impl Hub {
     /// The bus.
     pub fn bus(&self) -> &Bus {
         &self.bus
+    }
+
+    /// This instance's id (random at start).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Where document frames from other instances go, in the order they arrive.
+    pub fn document_frames(&self) -> Option<mpsc::UnboundedReceiver<DocFrame>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.doc_sink.set(tx).ok()?;
+        Some(rx)
+    }
+
+    /// A document frame from the bus; this instance's own are dropped.
+    pub fn deliver_doc(&self, frame: DocFrame) {
+        if frame.instance != self.instance
+            && let Some(tx) = self.doc_sink.get()
+        {
+            let _ = tx.send(frame);
+        }
     }
 
     /// A fresh connection id.

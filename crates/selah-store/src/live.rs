@@ -115,9 +115,9 @@ pub struct LiveRoomState {
 /// A document's stored form.
 #[derive(Debug, Clone, Default)]
 pub struct LiveDoc {
-    /// The last snapshot and the id of the last update it includes.
+    /// The snapshot and its version.
     pub snapshot: Option<(String, Vec<u8>)>,
-    /// Updates after the snapshot, in order, with their ids.
+    /// Updates not yet folded into the snapshot, with their ids.
     pub updates: Vec<(String, Vec<u8>)>,
 }
 
@@ -540,28 +540,28 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// A document's snapshot and the updates stored after it.
+    /// A document's snapshot (with its version) and the updates in its log.
     pub async fn live_doc(&self, room_id: &str) -> Result<LiveDoc> {
-        let snapshot = sqlx::query("SELECT upto, body FROM live_doc_snapshots WHERE room_id = $1")
+        let snapshot = self.live_doc_snapshot(room_id).await?;
+        let updates =
+            sqlx::query("SELECT id, body FROM live_doc_updates WHERE room_id = $1 ORDER BY id")
+                .bind(room_id)
+                .fetch_all(self.reader())
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("body")?)))
+                .collect::<Result<Vec<_>>>()?;
+        Ok(LiveDoc { snapshot, updates })
+    }
+
+    /// A document's snapshot and its version, if it has one.
+    pub async fn live_doc_snapshot(&self, room_id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        sqlx::query("SELECT version, body FROM live_doc_snapshots WHERE room_id = $1")
             .bind(room_id)
             .fetch_optional(self.reader())
             .await?
-            .map(|r| Ok::<_, StoreError>((r.try_get("upto")?, r.try_get("body")?)))
-            .transpose()?;
-        let after = snapshot
-            .as_ref()
-            .map(|(upto, _): &(String, Vec<u8>)| upto.clone());
-        let updates = sqlx::query(
-            "SELECT id, body FROM live_doc_updates WHERE room_id = $1 AND ($2 IS NULL OR id > $2) ORDER BY id",
-        )
-        .bind(room_id)
-        .bind(after)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("body")?)))
-        .collect::<Result<Vec<_>>>()?;
-        Ok(LiveDoc { snapshot, updates })
+            .map(|r| Ok((r.try_get("version")?, r.try_get("body")?)))
+            .transpose()
     }
 
     /// Appends one document update; returns its id.
@@ -580,27 +580,60 @@ impl Store {
         Ok(id)
     }
 
-    /// Replaces the document's snapshot with `body`, which includes every update up to `upto`,
-    /// and drops those updates, in one transaction.
-    pub async fn compact_live_doc(&self, room_id: &str, upto: &str, body: &[u8]) -> Result<()> {
+    /// Replaces the document's snapshot with `body`, which includes every update in `folded`,
+    /// and drops those updates from the log, in one transaction, provided the snapshot is still
+    /// at version `expected` (`None`: there is none). False when another instance compacted in
+    /// between: the caller merges with the newer snapshot and tries again.
+    pub async fn compact_live_doc(
+        &self,
+        room_id: &str,
+        expected: Option<&str>,
+        body: &[u8],
+        folded: &[String],
+    ) -> Result<bool> {
         let mut tx = self.writer().begin().await?;
-        sqlx::query(
-            "INSERT INTO live_doc_snapshots (room_id, upto, body, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (room_id) DO UPDATE SET upto = $2, body = $3, updated_at = $4",
-        )
-        .bind(room_id)
-        .bind(upto)
-        .bind(body)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM live_doc_updates WHERE room_id = $1 AND id <= $2")
+        let version = new_id();
+        let written = match expected {
+            None => sqlx::query(
+                "INSERT INTO live_doc_snapshots (room_id, version, body, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (room_id) DO NOTHING",
+            )
             .bind(room_id)
-            .bind(upto)
+            .bind(&version)
+            .bind(body)
+            .bind(now_ms())
             .execute(&mut *tx)
-            .await?;
+            .await?,
+            Some(old) => sqlx::query(
+                "UPDATE live_doc_snapshots SET version = $1, body = $2, updated_at = $3 \
+                 WHERE room_id = $4 AND version = $5",
+            )
+            .bind(&version)
+            .bind(body)
+            .bind(now_ms())
+            .bind(room_id)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?,
+        };
+        if written.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for chunk in folded.chunks(100) {
+            let list = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("DELETE FROM live_doc_updates WHERE room_id = $1 AND id IN ({list})");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(room_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }
 

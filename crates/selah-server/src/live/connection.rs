@@ -276,7 +276,7 @@ fn too_large(max: usize) -> ProtocolError {
     ProtocolError::new("too_large", format!("a message is at most {max} bytes"))
 }
 
-fn is_capacity(e: &axum::Error) -> bool {
+pub(super) fn is_capacity(e: &axum::Error) -> bool {
     let text = e.to_string();
     text.contains("Space limit exceeded")
         || text.contains("too long")

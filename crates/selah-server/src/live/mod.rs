@@ -28,7 +28,7 @@ pub struct Live {
     /// Rooms of this instance.
     pub hub: Arc<Hub>,
     /// Open collaborative documents.
-    docs: yjs::Docs,
+    docs: Arc<yjs::Docs>,
     /// Connections per user.
     users: Mutex<HashMap<String, usize>>,
 }
@@ -50,9 +50,15 @@ impl Live {
         };
         let hub = Hub::new(bus, config.replay_messages);
         RedisBus::start(&hub, heartbeat);
+        let docs = Arc::new(yjs::Docs::default());
+        if matches!(hub.bus(), Bus::Redis(_))
+            && let Some(frames) = hub.document_frames()
+        {
+            tokio::spawn(yjs::apply_remote(docs.clone(), frames));
+        }
         Ok(Arc::new(Self {
             hub,
-            docs: yjs::Docs::default(),
+            docs,
             users: Mutex::default(),
         }))
     }

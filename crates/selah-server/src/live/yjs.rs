@@ -4,8 +4,9 @@
 //! log is folded into a snapshot.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, State};
@@ -13,7 +14,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use selah_core::Permission;
-use selah_live::doc::SharedDoc;
+use selah_live::bus::{Bus, DocFrame};
+use selah_live::doc::{REMOTE_PEER, SharedDoc};
 use selah_store::live::LiveRoom;
 use tokio::sync::mpsc;
 
@@ -32,9 +34,9 @@ const FRAMES_PER_SEC: f64 = 500.0;
 struct DocRoom {
     doc: SharedDoc,
     peers: HashMap<u64, mpsc::Sender<Message>>,
-    /// The last stored update's id, and how many were stored since the last snapshot.
-    last_update: Option<String>,
-    since_snapshot: usize,
+    /// Ids of the logged updates this document holds: the next compaction folds exactly these
+    /// into the snapshot (with Redis, other instances log updates too).
+    applied: Vec<String>,
 }
 
 /// The documents open on this instance.
@@ -110,8 +112,7 @@ async fn open(state: &AppState, room: &str) -> Result<Arc<tokio::sync::Mutex<Doc
     let fresh = Arc::new(tokio::sync::Mutex::new(DocRoom {
         doc,
         peers: HashMap::new(),
-        last_update: stored.updates.last().map(|(id, _)| id.clone()),
-        since_snapshot: stored.updates.len(),
+        applied: stored.updates.into_iter().map(|(id, _)| id).collect(),
     }));
     Ok(docs
         .rooms
@@ -143,8 +144,21 @@ async fn serve(socket: WebSocket, state: AppState, room: LiveRoom, _slot: Slot) 
         }
         d.peers.insert(peer, tx.clone());
     }
+    let unanswered = Arc::new(AtomicU32::new(0));
+    let heartbeat = Duration::from_secs(state.config.live.heartbeat_secs);
+    let missed = unanswered.clone();
     let writer = tokio::spawn(async move {
-        'frames: while let Some(f) = rx.recv().await {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        'frames: loop {
+            let f = tokio::select! {
+                f = rx.recv() => f,
+                _ = tick.tick() => Some(if missed.fetch_add(1, Ordering::AcqRel) >= 2 {
+                    close(1001, "no answer to two pings")
+                } else {
+                    Message::Ping(bytes::Bytes::new())
+                }),
+            };
+            let Some(f) = f else { break };
             let mut next = Some(f);
             while let Some(f) = next {
                 let last = matches!(f, Message::Close(_));
@@ -164,7 +178,17 @@ async fn serve(socket: WebSocket, state: AppState, room: LiveRoom, _slot: Slot) 
     while let Some(frame) = stream.next().await {
         let data = match frame {
             Ok(Message::Binary(b)) => b,
-            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(Message::Pong(_)) => {
+                unanswered.store(0, Ordering::Release);
+                continue;
+            }
+            Ok(Message::Close(_)) => break,
+            Err(e) => {
+                if super::connection::is_capacity(&e) {
+                    ending = Some((1009, "frame too large"));
+                }
+                break;
+            }
             Ok(Message::Text(_)) => {
                 ending = Some((4400, "Yjs messages are binary"));
                 break;
@@ -187,6 +211,7 @@ async fn serve(socket: WebSocket, state: AppState, room: LiveRoom, _slot: Slot) 
             for p in d.peers.values() {
                 let _ = p.try_send(Message::Binary(gone.clone()));
             }
+            share(&state, &room.id, None, &gone).await;
         }
         d.peers.is_empty()
     };
@@ -221,6 +246,7 @@ async fn take_frame(
         tracing::debug!(error = %e, "live: a document frame was refused");
         (4400, "not a Yjs message")
     })?;
+    let mut ids = Vec::with_capacity(handled.store.len());
     for update in &handled.store {
         let id = state
             .store
@@ -230,31 +256,100 @@ async fn take_frame(
                 tracing::warn!(error = %e, "live: cannot store a document update");
                 (1011, "the update could not be stored")
             })?;
-        d.last_update = Some(id);
-        d.since_snapshot += 1;
+        d.applied.push(id.clone());
+        ids.push(id);
     }
-    if d.since_snapshot >= state.config.live.compact_every
-        && let Some(upto) = d.last_update.clone()
-    {
-        let snapshot = d.doc.state();
-        match state.store.compact_live_doc(room, &upto, &snapshot).await {
-            Ok(()) => d.since_snapshot = 0,
-            Err(e) => tracing::warn!(error = %e, "live: document compaction failed; will retry"),
-        }
+    if d.applied.len() >= state.config.live.compact_every {
+        compact(state, room, &mut d).await;
     }
     for f in handled.reply {
         if tx.try_send(Message::Binary(f)).is_err() {
             return Err((1013, "too slow"));
         }
     }
-    for f in &handled.relay {
+    let relay = handled
+        .updates
+        .iter()
+        .zip(ids.iter().map(Some))
+        .chain(handled.awareness.iter().map(|f| (f, None)));
+    for (f, id) in relay {
         for (p, ptx) in &d.peers {
             if *p != peer {
                 let _ = ptx.try_send(Message::Binary(f.clone()));
             }
         }
+        share(state, room, id.map(String::as_str), f).await;
     }
     Ok(())
+}
+
+/// Passes a frame to the other instances (with Redis); the update it carries is stored.
+async fn share(state: &AppState, room: &str, id: Option<&str>, frame: &[u8]) {
+    let hub = &state.live.hub;
+    if let Bus::Redis(r) = hub.bus()
+        && let Err(e) = r.publish_doc(room, hub.instance(), id, frame).await
+    {
+        tracing::warn!(error = %e, "live: cannot pass a document frame to the other instances");
+    }
+}
+
+/// Folds the logged updates this document holds into the snapshot. The snapshot is merged with
+/// the stored one (another instance may have written it) and replaced only if nobody changed it
+/// in between; a lost race is retried at the next update.
+async fn compact(state: &AppState, room: &str, d: &mut DocRoom) {
+    let result = async {
+        let current = state
+            .store
+            .live_doc_snapshot(room)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mine = d.doc.state();
+        let body = match &current {
+            Some((_, old)) => SharedDoc::merge(old, &mine).map_err(|e| e.to_string())?,
+            None => mine,
+        };
+        let version = current.as_ref().map(|(v, _)| v.as_str());
+        state
+            .store
+            .compact_live_doc(room, version, &body, &d.applied)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    match result {
+        Ok(true) => d.applied.clear(),
+        Ok(false) => tracing::debug!(
+            room,
+            "live: another instance compacted first; retrying later"
+        ),
+        Err(e) => tracing::warn!(error = %e, "live: document compaction failed; will retry"),
+    }
+}
+
+/// Applies frames from other instances to the documents open here, in the order they came,
+/// and passes them to the local peers.
+pub(super) async fn apply_remote(docs: Arc<Docs>, mut frames: mpsc::UnboundedReceiver<DocFrame>) {
+    while let Some(f) = frames.recv().await {
+        let Some(doc) = docs.rooms.lock().expect("docs lock").get(&f.room).cloned() else {
+            continue;
+        };
+        let mut d = doc.lock().await;
+        match d.doc.handle(REMOTE_PEER, &f.frame) {
+            Ok(handled) => {
+                for frame in handled.updates.iter().chain(handled.awareness.iter()) {
+                    for p in d.peers.values() {
+                        let _ = p.try_send(Message::Binary(frame.clone()));
+                    }
+                }
+                if let Some(id) = f.id {
+                    d.applied.push(id);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "live: a document frame from another instance was refused")
+            }
+        }
+    }
 }
 
 fn close(code: u16, reason: &'static str) -> Message {

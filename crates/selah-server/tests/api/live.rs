@@ -685,3 +685,68 @@ async fn signals_reach_the_room_and_leaving_is_announced() {
             .all(|v| !(v["type"] == "presence" && v["event"] == "leave"))
     );
 }
+
+#[tokio::test]
+async fn the_document_endpoint_refuses_what_is_not_a_yjs_client() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = TestApp::spawn_with(Db::Sqlite, |c| c.live.max_document_bytes = 65536).await;
+    let founder = app.founder().await;
+    let other = app.user_with_role(&founder, "otto", "member").await;
+    let mut ws = connect(&app.base, token(&founder)).await;
+    let room = ws.create_room("collaboration", None).await;
+    let url = ws_url(&app, &format!("/ws/yjs/{room}"));
+    let cookie = |api: &Api| format!("selah_session={}", token(api));
+    let r = open(&format!("{url}?token={}", token(&founder)), &[])
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(r.status, 400);
+    assert_eq!(open(&url, &[]).await.err().unwrap().status, 401);
+    let r = open(&url, &[("cookie", &cookie(&other))])
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        r.status, 404,
+        "another person's room does not exist for them"
+    );
+    let r = open(
+        &url,
+        &[
+            ("cookie", &cookie(&founder)),
+            ("origin", "http://evil.example"),
+        ],
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(r.status, 403);
+    let bearer = format!("Bearer {}", token(&founder));
+    // The greeting: the server's state vector (sync step 1) first.
+    let mut doc = open(&url, &[("authorization", &bearer)]).await.unwrap();
+    let first = tokio::time::timeout(
+        crate::ws_client::WAIT,
+        futures_util::StreamExt::next(&mut doc.inner),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(first, Some(Ok(Message::Binary(ref b))) if b[..2] == [0, 0]),
+        "{first:?}"
+    );
+    doc.inner.send(Message::Text("hello".into())).await.unwrap();
+    assert_eq!(doc.closed().await, Some(4400), "text frames are not Yjs");
+    let mut doc = open(&url, &[("authorization", &bearer)]).await.unwrap();
+    doc.inner
+        .send(Message::Binary(vec![0, 2, 200, 1, 7].into()))
+        .await
+        .unwrap();
+    assert_eq!(doc.closed().await, Some(4400), "a damaged update");
+    let mut doc = open(&url, &[("authorization", &bearer)]).await.unwrap();
+    doc.inner
+        .send(Message::Binary(vec![0u8; 70_000].into()))
+        .await
+        .unwrap();
+    assert_eq!(doc.closed().await, Some(1009));
+}

@@ -36,3 +36,4 @@ mod vault_s3;
 mod vault_sharing;
 mod vault_support;
 mod ws_client;
+mod yjs_harness;

@@ -70,7 +70,7 @@ CREATE INDEX live_doc_updates_room ON live_doc_updates (room_id, id);
 
 CREATE TABLE live_doc_snapshots (
     room_id     TEXT PRIMARY KEY REFERENCES live_rooms(id) ON DELETE CASCADE,
-    upto        TEXT NOT NULL,
+    version     TEXT NOT NULL,
     body        BLOB NOT NULL,
     updated_at  BIGINT NOT NULL
 );

@@ -3,39 +3,13 @@
 //! through Selah and both converge; room chat is acknowledged; then `kill -9`, a restart, and
 //! every acknowledged edit and message is still there.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::Server;
 use crate::ws_client::connect;
-
-fn harness() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/live-yjs");
-    assert!(
-        dir.join("node_modules/y-websocket").is_dir(),
-        "tests/live-yjs has no node_modules: run `npm ci --prefix tests/live-yjs` (make test does)"
-    );
-    dir
-}
-
-fn yjs(args: &[&str]) -> (bool, Value) {
-    let out = Command::new("node")
-        .arg(harness().join("yjs-client.mjs"))
-        .args(args)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or("");
-    let v = serde_json::from_str(last).unwrap_or_else(|_| {
-        panic!(
-            "yjs-client printed {stdout:?}; stderr {:?}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.success(), v)
-}
+use crate::yjs_harness::yjs;
 
 #[tokio::test]
 async fn stock_yjs_clients_converge_and_acknowledged_work_survives_kill_9() {

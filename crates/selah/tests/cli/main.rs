@@ -21,3 +21,5 @@ mod vault_local;
 mod vault_privacy;
 #[path = "../../../selah-server/tests/api/ws_client.rs"]
 mod ws_client;
+#[path = "../../../selah-server/tests/api/yjs_harness.rs"]
+mod yjs_harness;
