@@ -750,3 +750,33 @@ async fn the_document_endpoint_refuses_what_is_not_a_yjs_client() {
         .unwrap();
     assert_eq!(doc.closed().await, Some(1009));
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_without_slowing_the_room() {
+    let app = TestApp::spawn_with(Db::Sqlite, |c| c.live.messages_per_sec = 100_000).await;
+    let founder = app.founder().await;
+    let mut sender = connect(&app.base, token(&founder)).await;
+    let room = sender.create_room("collaboration", None).await;
+    let mut stuck = connect(&app.base, token(&founder)).await;
+    stuck.join(&room).await;
+    let mut reader = connect(&app.base, token(&founder)).await;
+    reader.join(&room).await;
+    // `stuck` reads nothing: its socket buffers fill, then its queue (1024 messages), and it is
+    // closed with 1013 while the others, who read, go on.
+    use futures_util::{SinkExt, StreamExt};
+    let n = 12_000;
+    let reading = tokio::spawn(async move {
+        reader.recv_where(|v| v["type"] == "signal" && v["data"]["i"] == n - 1).await
+    });
+    let (mut tx, mut rx) = sender.inner.split();
+    let draining = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+    let pad = "x".repeat(400);
+    for i in 0..n {
+        let frame = json!({"v": 1, "type": "signal", "room": room, "data": {"i": i, "pad": pad}});
+        tx.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into())).await.unwrap();
+    }
+    let last = reading.await.unwrap();
+    assert_eq!(last["user"]["username"], "founder");
+    assert_eq!(stuck.closed().await, Some(1013));
+    draining.abort();
+}
