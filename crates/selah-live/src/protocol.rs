@@ -265,11 +265,11 @@ pub fn parse(frame: &str) -> Result<Incoming, (Option<String>, ProtocolError)> {
             )));
         }
     };
-    let request = parse_request(&ty, map).map_err(fail)?;
+    let request = parse_request(&ty, map, frame).map_err(fail)?;
     Ok(Incoming { id, request })
 }
 
-fn parse_request(ty: &str, map: Map<String, Value>) -> Result<Request, ProtocolError> {
+fn parse_request(ty: &str, map: Map<String, Value>, frame: &str) -> Result<Request, ProtocolError> {
     let room_of =
         |map| -> Result<String, ProtocolError> { room_id(fields::<RoomOnly>(map, ty)?.room) };
     Ok(match ty {
@@ -436,20 +436,22 @@ fn parse_request(ty: &str, map: Map<String, Value>) -> Result<Request, ProtocolE
             }
         }
         "signal" => {
+            // Read again from the frame itself, so that `data` goes out exactly as it came.
             #[derive(Deserialize)]
             struct S {
                 room: String,
-                data: Value,
+                data: Box<RawValue>,
             }
-            let s: S = fields(map, ty)?;
-            let data = serde_json::to_string(&s.data).expect("a JSON value serializes");
-            if data.len() > MAX_SIGNAL_BYTES {
+            drop(map);
+            let s: S = serde_json::from_str(frame)
+                .map_err(|e| ProtocolError::malformed(format!("{ty}: {e}")))?;
+            let data = s.data;
+            if data.get().len() > MAX_SIGNAL_BYTES {
                 return Err(ProtocolError::new(
                     "too_large",
                     "a signal's data is at most 512 bytes",
                 ));
             }
-            let data = RawValue::from_string(data).expect("serialized JSON is valid");
             Request::Signal {
                 room: room_id(s.room)?,
                 data,
@@ -585,11 +587,16 @@ mod tests {
             (p.inhale_ms, p.hold_in_ms, p.exhale_ms, p.hold_out_ms),
             (4000, 7000, 8000, 0)
         );
-        let s = parse(r#"{"v":1,"type":"signal","room":"r","data":{"t":5}}"#).unwrap();
+        let s = parse(r#"{"v":1,"type":"signal","room":"r","data":{"t":5,"c":{"b":1,"a":2}}}"#)
+            .unwrap();
         let Request::Signal { data, .. } = s.request else {
             panic!()
         };
-        assert_eq!(data.get(), r#"{"t":5}"#);
+        assert_eq!(
+            data.get(),
+            r#"{"t":5,"c":{"b":1,"a":2}}"#,
+            "passed on as sent"
+        );
     }
 
     #[test]

@@ -528,7 +528,7 @@ impl Replica {
         }
         #[derive(Serialize)]
         struct S<'a> {
-            room: &'a RoomInfo,
+            info: &'a RoomInfo,
             role: &'a str,
             presence: Vec<PresentUser<'a>>,
             meditation: Meditation,
@@ -538,7 +538,7 @@ impl Replica {
             chat: Vec<&'a ChatMessage>,
         }
         let body = S {
-            room: &self.info,
+            info: &self.info,
             role: if self.is_host(user) {
                 "host"
             } else {

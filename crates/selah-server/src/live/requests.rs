@@ -104,18 +104,10 @@ impl Session {
 
     /// The greeting after authentication.
     pub(super) fn hello(&self) {
-        #[derive(Serialize)]
-        struct Hello<'a> {
-            user: serde_json::Value,
-            server_time: i64,
-            #[serde(skip)]
-            _p: std::marker::PhantomData<&'a ()>,
-        }
-        let body = Hello {
-            user: json!({"id": self.user.id(), "username": self.user.user.username}),
-            server_time: now_ms(),
-            _p: std::marker::PhantomData,
-        };
+        let body = json!({
+            "user": {"id": self.user.id(), "username": self.user.user.username},
+            "server_time": now_ms(),
+        });
         self.send(Bytes::from(protocol::render(
             "hello",
             None,
@@ -176,7 +168,7 @@ impl Session {
                 Ok(())
             }
             Request::RoomCreate { kind, name, team } => self.create(r, kind, &name, team).await,
-            Request::RoomJoin { room, since } => self.join(r, &room, since).await,
+            Request::RoomJoin { room, since } => self.join(&room, since).await,
             Request::RoomLeave { room } => {
                 self.joined(&room)?;
                 self.leave(&room).await;
@@ -367,20 +359,20 @@ impl Session {
             .await;
         #[derive(Serialize)]
         struct Created {
-            room: RoomInfo,
+            info: RoomInfo,
         }
         self.reply(
             "room.created",
             Some(&room.id),
             r,
             Created {
-                room: room_info(&room),
+                info: room_info(&room),
             },
         );
         self.enter(&room, None).await
     }
 
-    async fn join(&mut self, r: Option<&str>, room_id: &str, since: Option<u64>) -> Outcome {
+    async fn join(&mut self, room_id: &str, since: Option<u64>) -> Outcome {
         let room = self
             .state
             .store
@@ -399,7 +391,6 @@ impl Session {
         if !allowed {
             return Err(forbidden("joining needs the live.join permission"));
         }
-        let _ = r;
         self.enter(&room, since).await
     }
 

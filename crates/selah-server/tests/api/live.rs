@@ -260,7 +260,7 @@ async fn live_flow(db: Db) {
     let mut m = connect(&app.base, token(&member)).await;
     let snap = m.join(&room).await;
     assert_eq!(snap["role"], "participant");
-    assert_eq!(snap["room"]["kind"], "meditation");
+    assert_eq!(snap["info"]["kind"], "meditation");
     let joined = host
         .recv_where(|v| v["type"] == "presence" && v["username"] == "mia")
         .await;
@@ -766,14 +766,20 @@ async fn a_client_that_stops_reading_is_closed_without_slowing_the_room() {
     use futures_util::{SinkExt, StreamExt};
     let n = 12_000;
     let reading = tokio::spawn(async move {
-        reader.recv_where(|v| v["type"] == "signal" && v["data"]["i"] == n - 1).await
+        reader
+            .recv_where(|v| v["type"] == "signal" && v["data"]["i"] == n - 1)
+            .await
     });
     let (mut tx, mut rx) = sender.inner.split();
     let draining = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
     let pad = "x".repeat(400);
     for i in 0..n {
         let frame = json!({"v": 1, "type": "signal", "room": room, "data": {"i": i, "pad": pad}});
-        tx.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into())).await.unwrap();
+        tx.send(tokio_tungstenite::tungstenite::Message::Text(
+            frame.to_string().into(),
+        ))
+        .await
+        .unwrap();
     }
     let last = reading.await.unwrap();
     assert_eq!(last["user"]["username"], "founder");

@@ -54,7 +54,7 @@ async fn two_instances_sharing_redis_and_postgres_deliver_the_same_room_in_the_s
     let room = host.create_room("collaboration", Some(&team)).await;
     let mut guest = connect(&b.base, on_b.token.as_deref().unwrap()).await;
     let snap = guest.join(&room).await;
-    assert_eq!(snap["room"]["name"], "collaboration room");
+    assert_eq!(snap["info"]["name"], "collaboration room");
     assert!(
         snap["presence"]
             .as_array()

@@ -168,7 +168,7 @@ impl Ws {
         self.send(v).await;
         let created = self.recv_type("room.created").await;
         self.recv_type("room.snapshot").await;
-        created["room"]["id"].as_str().unwrap().to_string()
+        created["info"]["id"].as_str().unwrap().to_string()
     }
 
     /// Joins a room; returns the snapshot.
