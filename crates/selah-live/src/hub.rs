@@ -111,22 +111,6 @@ impl Members {
     }
 }
 
-/// What a join sent the joining connection first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinStart {
-    /// A fresh snapshot.
-    Snapshot,
-    /// The missed messages after `from`, up to `to`.
-    Resumed {
-        /// The client's `since`.
-        from: u64,
-        /// The room's sequence at the join.
-        to: u64,
-    },
-    /// `since` was ahead of the room: a snapshot followed.
-    BadSequence,
-}
-
 /// This instance's rooms.
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<Slot>>>,
@@ -247,11 +231,11 @@ impl Hub {
         conn: &Arc<Conn>,
         since: Option<u64>,
         now: i64,
-    ) -> Result<JoinStart, BusError> {
+    ) -> Result<(), BusError> {
         let slot = self.slot(room).ok_or(BusError::NoRoom)?;
-        let start = {
+        {
             let mut m = slot.lock();
-            let start = match since.map(|s| (s, m.replica.replay(&conn.user, s))) {
+            match since.map(|s| (s, m.replica.replay(&conn.user, s))) {
                 Some((s, Ok(missed))) => {
                     for frame in missed {
                         conn.send(frame);
@@ -265,7 +249,6 @@ impl Hub {
                         now,
                         body,
                     )));
-                    JoinStart::Resumed { from: s, to }
                 }
                 Some((_, Err(ReplayRefused::Ahead))) => {
                     let e = ProtocolError::new(
@@ -274,18 +257,15 @@ impl Hub {
                     );
                     conn.send(Bytes::from(error_message(&e, None, Some(room), now)));
                     conn.send(m.replica.snapshot(&conn.user, now));
-                    JoinStart::BadSequence
                 }
                 _ => {
                     conn.send(m.replica.snapshot(&conn.user, now));
-                    JoinStart::Snapshot
                 }
-            };
+            }
             if !m.conns.iter().any(|c| c.id == conn.id) {
                 m.conns.push(conn.clone());
             }
-            start
-        };
+        }
         self.bus
             .presence_add(room, &conn.user, &conn.username, &conn.id)
             .await?;
@@ -295,7 +275,7 @@ impl Hub {
             conn: conn.id.clone(),
         };
         self.publish(room, now, joined).await?;
-        Ok(start)
+        Ok(())
     }
 
     /// Removes `conn` from `room` and announces it; the replica is dropped with its last member.
@@ -335,12 +315,6 @@ impl Hub {
             }
         }
         Ok(())
-    }
-
-    /// Whether `conn` is in `room` here.
-    pub fn is_member(&self, room: &str, conn: &Conn) -> bool {
-        self.slot(room)
-            .is_some_and(|s| s.lock().conns.iter().any(|c| c.id == conn.id))
     }
 
     /// Gives `event` the room's next sequence number and delivers it everywhere; returns the

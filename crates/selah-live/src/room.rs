@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::protocol::{RoomKind, render};
 use crate::stress::{self, CheckIn};
-use crate::timer::{Meditation, MeditationState, Pattern};
+use crate::timer::{Meditation, Pattern};
 
 /// Chat messages a snapshot carries.
 pub const SNAPSHOT_CHAT: usize = 20;
@@ -566,11 +566,6 @@ impl Replica {
             now,
             body,
         ))
-    }
-
-    /// Whether a meditation is under way (for the host's pause, resume, end).
-    pub fn meditation_state(&self) -> MeditationState {
-        self.timers.meditation.state
     }
 }
 
