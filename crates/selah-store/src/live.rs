@@ -237,7 +237,6 @@ impl Store {
     pub async fn live_room_state(&self, room_id: &str, chat: i64) -> Result<LiveRoomState> {
         let row = sqlx::query(
             "SELECT timers, timers_seq, \
-               (SELECT COALESCE(MAX(seq), 0) FROM live_messages WHERE room_id = $1) AS chat_seq, \
                (SELECT COALESCE(MAX(seq), 0) FROM live_checkins WHERE room_id = $1) AS checkin_seq \
              FROM live_rooms WHERE id = $1",
         )
@@ -250,7 +249,6 @@ impl Store {
         let timers: String = row.try_get("timers")?;
         let max_seq = [
             row.try_get::<i64, _>("timers_seq")?,
-            row.try_get::<i64, _>("chat_seq")?,
             row.try_get::<i64, _>("checkin_seq")?,
         ]
         .into_iter()
@@ -293,14 +291,13 @@ impl Store {
         })
     }
 
-    /// Stores a chat message (event `seq`); returns it.
+    /// Stores a chat message; returns it.
     pub async fn add_live_message(
         &self,
         room_id: &str,
         user_id: &str,
         username: &str,
         body: &str,
-        seq: i64,
     ) -> Result<LiveMessage> {
         let m = LiveMessage {
             id: new_id(),
@@ -310,28 +307,17 @@ impl Store {
             created_at: now_ms(),
         };
         sqlx::query(
-            "INSERT INTO live_messages (id, room_id, user_id, body, seq, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO live_messages (id, room_id, user_id, body, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&m.id)
         .bind(room_id)
         .bind(user_id)
         .bind(body)
-        .bind(seq)
         .bind(m.created_at)
         .execute(self.writer())
         .await
         .map_err(StoreError::from_sqlx)?;
         Ok(m)
-    }
-
-    /// Sets the sequence number of a stored message once the bus has given it one.
-    pub async fn set_live_message_seq(&self, id: &str, seq: i64) -> Result<()> {
-        sqlx::query("UPDATE live_messages SET seq = $1 WHERE id = $2")
-            .bind(seq)
-            .bind(id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
     }
 
     /// A room's chat, newest first: `limit` messages older than message `before`.
@@ -355,7 +341,6 @@ impl Store {
     }
 
     /// Stores a check-in made in a room (event `seq`).
-    #[allow(clippy::too_many_arguments)]
     pub async fn add_live_checkin(
         &self,
         room: &LiveRoom,

@@ -274,7 +274,7 @@ impl Session {
                 let m = self
                     .state
                     .store
-                    .add_live_message(&room, self.user.id(), &self.user.user.username, &text, 0)
+                    .add_live_message(&room, self.user.id(), &self.user.user.username, &text)
                     .await
                     .map_err(store)?;
                 let message = ChatMessage {

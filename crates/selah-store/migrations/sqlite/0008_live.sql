@@ -1,7 +1,7 @@
 -- Live sessions (issue 6, docs/LIVE.md): rooms with their timers, room chat, stress check-ins,
 -- who joined which session and for how long, saved breathing patterns, and collaborative
 -- documents as an append log of Yjs updates compacted into snapshots. `seq` columns hold the
--- room sequence number an event had, so that numbering resumes above them after a restart.
+-- room sequence number an event had (chat has none: it is stored before it is numbered), so that numbering resumes above them after a restart.
 CREATE TABLE live_rooms (
     id          TEXT PRIMARY KEY,
     owner_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -20,7 +20,6 @@ CREATE TABLE live_messages (
     room_id     TEXT NOT NULL REFERENCES live_rooms(id) ON DELETE CASCADE,
     user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     body        TEXT NOT NULL,
-    seq         BIGINT NOT NULL,
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX live_messages_room ON live_messages (room_id, id);
