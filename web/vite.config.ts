@@ -64,6 +64,9 @@ self.addEventListener("fetch", (e) => {
 `;
 }
 
+// The Selah the dev server proxies to (`make run` serves on :5000).
+const selah = process.env.SELAH_URL ?? "http://127.0.0.1:5000";
+
 export default defineConfig({
   plugins: [react(), tailwindcss(), serviceWorker()],
   build: {
@@ -75,9 +78,9 @@ export default defineConfig({
   server: {
     // `npm run dev` talks to a Selah started with `make run`.
     proxy: {
-      "/api": "http://127.0.0.1:5000",
-      "/ws": { target: "ws://127.0.0.1:5000", ws: true },
-      "/health": "http://127.0.0.1:5000",
+      "/api": selah,
+      "/ws": { target: selah.replace(/^http/, "ws"), ws: true },
+      "/health": selah,
     },
   },
   test: {
