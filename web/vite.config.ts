@@ -81,6 +81,7 @@ export default defineConfig({
       "/api": selah,
       "/ws": { target: selah.replace(/^http/, "ws"), ws: true },
       "/health": selah,
+      "/metrics": selah,
     },
   },
   test: {

@@ -27,7 +27,8 @@ const SCREENS: Record<string, { view: () => ReactNode; name: string }> = {
   documents: { view: () => <DocumentsScreen />, name: "the documents screen" },
   vault: { view: () => <VaultScreen />, name: "the vault" },
   live: { view: () => <LiveScreen />, name: "live sessions" },
-  health: { view: () => <HealthScreen />, name: "the health dashboard" },
+  // Not /health: the server answers that path itself (the watchdog check).
+  status: { view: () => <HealthScreen />, name: "the health dashboard" },
 };
 
 export function App() {

@@ -17,7 +17,7 @@ export const NAV: NavItem[] = [
   { path: "/vault", label: "Vault" },
   { path: "/live", label: "Live" },
   { path: "/models", label: "Models" },
-  { path: "/health", label: "Health", adminOnly: true },
+  { path: "/status", label: "Health", adminOnly: true },
 ];
 
 export function isAdmin(role: string | undefined): boolean {

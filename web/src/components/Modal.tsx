@@ -27,7 +27,7 @@ export function Modal({ title, open, onClose, children, width = "max-w-lg" }: Pr
         e.preventDefault();
         onClose();
       }}
-      className={`w-[calc(100%-2rem)] ${width} rounded-xl p-0 shadow-xl backdrop:bg-slate-900/40`}
+      className={`m-auto w-[calc(100%-2rem)] ${width} rounded-xl p-0 shadow-xl backdrop:bg-slate-900/40`}
     >
       {open && (
         <div className="p-5">

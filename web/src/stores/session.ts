@@ -36,7 +36,8 @@ export const useSession = create<SessionState>((set, get) => ({
         return;
       }
       const me = await api<Me>("/api/v1/auth/me");
-      setCsrf(me.session.csrf_token ?? "");
+      // A cookie session gets its CSRF token back from /me (a reload loses the login's copy).
+      if (me.session.csrf_token) setCsrf(me.session.csrf_token);
       set({ phase: "ready", me, error: "" });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) set({ phase: "login", me: null });
