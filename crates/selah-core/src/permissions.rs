@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 macro_rules! permissions {
-    ($($variant:ident = $key:literal, $team:literal;)*) => {
+    // `tt`, not `literal`: a `literal` fragment reaches the derive macros wrapped in an invisible
+    // group, which utoipa does not read, so the API document showed the Rust names.
+    ($($variant:ident = $key:tt, $team:tt;)*) => {
         /// A permission key such as `docs.read`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum Permission {

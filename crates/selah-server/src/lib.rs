@@ -22,6 +22,7 @@ pub mod policy;
 pub mod state;
 pub mod teams;
 pub mod vault;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1248,6 +1248,31 @@ export interface components {
              */
             top_p?: number | null;
         };
+        /** @description A chat session. */
+        ChatSessionView: {
+            /** @description Model last used. */
+            active_model?: string | null;
+            /** @description Hidden from the default list. */
+            archived: boolean;
+            /**
+             * Format: int64
+             * @description Created, ms since the epoch.
+             */
+            created_at: number;
+            /** @description Id. */
+            id: string;
+            /** @description Creator. */
+            owner_id: string;
+            /** @description Team, or null for a personal session. */
+            team_id?: string | null;
+            /** @description Title. */
+            title: string;
+            /**
+             * Format: int64
+             * @description Last changed, ms since the epoch.
+             */
+            updated_at: number;
+        };
         /** @description One check's line in the report. */
         CheckReport: {
             /**
@@ -1796,6 +1821,38 @@ export interface components {
              */
             p99?: number | null;
         };
+        /** @description A page of chat history. */
+        LiveMessagePage: {
+            /** @description Newest first. */
+            messages: components["schemas"]["LiveMessageView"][];
+            /** @description Pass as `before` for the next page; absent on the last page. */
+            next_before?: string | null;
+        };
+        /** @description A chat message. */
+        LiveMessageView: {
+            /** Format: int64 */
+            at: number;
+            id: string;
+            text: string;
+            user: string;
+            username: string;
+        };
+        /** @description A session one joined. */
+        LiveSessionView: {
+            completed: boolean;
+            /**
+             * Format: int64
+             * @description Time in the room; `None` while still there or when the server stopped first.
+             */
+            duration_ms?: number | null;
+            /** Format: int64 */
+            joined_at: number;
+            kind: string;
+            /** Format: int64 */
+            left_at?: number | null;
+            room_id: string;
+            room_name: string;
+        };
         /** @description Credentials. */
         LoginRequest: {
             /** @description Password. */
@@ -1842,6 +1899,12 @@ export interface components {
         };
         /** @description The session part of `/me`. */
         MeSession: {
+            /**
+             * @description The session's CSRF token, for a browser that reloaded and lost the one its login response
+             *     carried; only on cookie-authenticated requests (a bearer client needs none). Another site
+             *     cannot read it: the cookie is SameSite=Strict and CORS is off unless configured.
+             */
+            csrf_token?: string | null;
             /**
              * Format: int64
              * @description Absolute expiry, ms.
@@ -2049,7 +2112,7 @@ export interface components {
          * @description A permission key such as `docs.read`.
          * @enum {string}
          */
-        Permission: "ChatUse" | "ChatManageSessions" | "DocsRead" | "DocsWrite" | "VaultUse" | "WorkflowsView" | "WorkflowsExecute" | "WorkflowsManage" | "LiveJoin" | "LiveHost" | "DataRunSql" | "BackupsManage" | "MeshManage" | "AdminManageUsers" | "AdminViewAudit" | "AdminManageSettings" | "AdminCleanup" | "FounderAll";
+        Permission: "chat.use" | "chat.manage_sessions" | "docs.read" | "docs.write" | "vault.use" | "workflows.view" | "workflows.execute" | "workflows.manage" | "live.join" | "live.host" | "data.run_sql" | "backups.manage" | "mesh.manage" | "admin.manage_users" | "admin.view_audit" | "admin.manage_settings" | "admin.cleanup" | "founder.all";
         /** @description The complete set of per-user overrides (replaces what was there). */
         PermissionOverrides: {
             /** @description Keys denied whatever else gives them. */
@@ -3939,7 +4002,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionView"][];
+                    "application/json": components["schemas"]["ChatSessionView"][];
                 };
             };
             /** @description Malformed filter */
@@ -4002,7 +4065,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionView"];
+                    "application/json": components["schemas"]["ChatSessionView"];
                 };
             };
             /** @description Malformed body */
@@ -4073,7 +4136,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionView"];
+                    "application/json": components["schemas"]["ChatSessionView"];
                 };
             };
             /** @description Not signed in */
@@ -4181,7 +4244,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionView"];
+                    "application/json": components["schemas"]["ChatSessionView"];
                 };
             };
             /** @description Malformed body */
@@ -4425,7 +4488,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionView"];
+                    "application/json": components["schemas"]["ChatSessionView"];
                 };
             };
             /** @description Malformed body */
@@ -5279,7 +5342,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MessagePage"];
+                    "application/json": components["schemas"]["LiveMessagePage"];
                 };
             };
             /** @description Not signed in */
@@ -7147,7 +7210,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionView"][];
+                    "application/json": components["schemas"]["LiveSessionView"][];
                 };
             };
             /** @description Not signed in */

@@ -7,6 +7,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::CurrentUser;
+use super::current::{AuthVia, request_token};
+use super::token;
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Path;
@@ -36,6 +38,11 @@ pub struct MeSession {
     pub expires_at: i64,
     /// Founder step-up valid until, ms (0: none).
     pub step_up_until: i64,
+    /// The session's CSRF token, for a browser that reloaded and lost the one its login response
+    /// carried; only on cookie-authenticated requests (a bearer client needs none). Another site
+    /// cannot read it: the cookie is SameSite=Strict and CORS is off unless configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 /// Who is signed in. Later capabilities add fields here (teams, preferences).
@@ -85,7 +92,11 @@ fn idle_ms(state: &AppState) -> i64 {
 /// The signed-in user and session.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<axum::Json<Me>> {
+pub async fn me(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::Json<Me>> {
     let teams = state.store.teams_of(me.id()).await?;
     Ok(axum::Json(Me {
         user: MeUser {
@@ -98,6 +109,10 @@ pub async fn me(State(state): State<AppState>, me: CurrentUser) -> ApiResult<axu
             id: me.session_id.clone(),
             expires_at: me.expires_at,
             step_up_until: me.step_up_until,
+            csrf_token: match request_token(&headers) {
+                Some((tok, AuthVia::Cookie)) => Some(token::csrf_for(&tok)),
+                _ => None,
+            },
         },
         teams: teams.into_iter().map(Into::into).collect(),
     }))

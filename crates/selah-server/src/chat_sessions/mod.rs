@@ -52,6 +52,9 @@ pub const MAX_TITLE_CHARS: usize = 200;
 
 /// A chat session.
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the login sessions' `SessionView` (auth/account.rs), which the document would
+// otherwise merge with this one.
+#[schema(as = ChatSessionView)]
 pub struct SessionView {
     /// Id.
     pub id: String,

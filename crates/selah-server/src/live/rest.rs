@@ -82,6 +82,8 @@ pub struct HistoryParams {
 
 /// A chat message.
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the chat sessions\' type of the same name in the API document.
+#[schema(as = LiveMessageView)]
 pub struct MessageView {
     id: String,
     user: String,
@@ -104,6 +106,8 @@ impl From<LiveMessage> for MessageView {
 
 /// A page of chat history.
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the chat sessions\' type of the same name in the API document.
+#[schema(as = LiveMessagePage)]
 pub struct MessagePage {
     /// Newest first.
     messages: Vec<MessageView>,
@@ -354,6 +358,8 @@ async fn own_stress(
 
 /// A session one joined.
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the login and chat sessions in the API document.
+#[schema(as = LiveSessionView)]
 pub struct SessionView {
     room_id: String,
     room_name: String,

@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use selah_core::ErrorCode;
@@ -298,8 +298,11 @@ fn too_large() -> ApiError {
     ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large")
 }
 
-async fn unknown_route() -> ApiError {
-    ApiError::not_found("route")
+/// The embedded web app answers what no route does (its files, and its own client-side routes);
+/// the rest is the API's 404.
+async fn unknown_route(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    crate::web::serve(&method, &uri, &headers)
+        .unwrap_or_else(|| ApiError::not_found("route").into_response())
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -34,10 +34,14 @@ pub enum RouteClass {
 }
 
 /// The class of a request, or `None` for routes that are never limited (`/health` and
-/// `/metrics`: watchdogs and scrapers must always get through).
+/// `/metrics`: watchdogs and scrapers must always get through; the embedded web app's files,
+/// which are static, cached by the browser and fetched a dozen at a time on a page load).
 pub fn classify(method: &Method, path: &str) -> Option<RouteClass> {
     match path {
         "/health" | "/metrics" => None,
+        p if (method == Method::GET || method == Method::HEAD) && !crate::web::is_server_path(p) => {
+            None
+        }
         "/api/v1/auth/login" | "/api/v1/auth/step-up" | "/api/v1/teams/join"
             if method == Method::POST =>
         {
@@ -250,6 +254,12 @@ mod tests {
         assert_eq!(classify(&get, "/api/v1/auth/me"), Some(General));
         assert_eq!(classify(&get, "/health"), None);
         assert_eq!(classify(&get, "/metrics"), None);
+        // The web app's static files are not limited; sockets and writes anywhere are.
+        assert_eq!(classify(&get, "/assets/index-abc.js"), None);
+        assert_eq!(classify(&get, "/chat/abc"), None);
+        assert_eq!(classify(&get, "/ws"), Some(General));
+        assert_eq!(classify(&get, "/v1/models"), Some(General));
+        assert_eq!(classify(&post, "/chat"), Some(General));
     }
 
     #[test]

@@ -474,8 +474,13 @@ async fn cookie_writes_need_the_csrf_token_and_bearer_writes_do_not() {
     let app = TestApp::spawn().await;
     let founder = app.founder().await;
     let (mut b, csrf) = browser_login(&app).await;
-    // Reads need no CSRF token.
-    assert_eq!(b.get("/api/v1/auth/me").await.status, 200);
+    // Reads need no CSRF token; /me hands a reloaded page the one its login response carried.
+    let me = b.get("/api/v1/auth/me").await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["session"]["csrf_token"], csrf.as_str());
+    // A bearer client needs none and gets none.
+    let bearer_me = founder.get("/api/v1/auth/me").await;
+    assert!(bearer_me.body["session"].get("csrf_token").is_none());
     let body = json!({"password": FOUNDER_PASSWORD});
     assert_error(
         &b.post("/api/v1/auth/step-up", body.clone()).await,

@@ -35,5 +35,6 @@ mod vault_items;
 mod vault_s3;
 mod vault_sharing;
 mod vault_support;
+mod web_app;
 mod ws_client;
 mod yjs_harness;

@@ -45,3 +45,29 @@ async fn served_document_equals_the_generated_one() {
         );
     }
 }
+
+/// The document names what the wire carries: permission keys as sent (`chat.use`), and types
+/// that share a Rust name in different modules kept apart (`SessionView` of logins, chats and
+/// live sessions), since the web app's types are generated from it.
+#[test]
+fn schemas_match_the_wire() {
+    let doc = serde_json::to_value(selah_server::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let perms: Vec<&str> = schemas["Permission"]["enum"]
+        .as_array()
+        .expect("Permission is an enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(perms.contains(&"chat.use"), "{perms:?}");
+    assert!(perms.iter().all(|p| p.contains('.')), "{perms:?}");
+    for (name, field) in [
+        ("SessionView", "last_seen_at"),
+        ("ChatSessionView", "title"),
+        ("LiveSessionView", "room_id"),
+        ("LiveMessagePage", "messages"),
+    ] {
+        let props = &schemas[name]["properties"];
+        assert!(props.get(field).is_some(), "{name} lacks {field}: {props}");
+    }
+}
