@@ -119,6 +119,8 @@ async function startSelah() {
     SELAH_LOG__LEVEL: process.env.SELAH_LOG__LEVEL ?? "warn",
     SELAH_AI__DEFAULT_MODEL: "local:SmolLM2-135M-Instruct.Q4_1",
     SELAH_AI__CONTEXT_SIZE: "2048",
+    // Every person in the journey comes from 127.0.0.1, so one IP carries several users' calls.
+    SELAH_RATE_LIMIT__PER_MINUTE: "1000",
   };
   const server = spawn(bin, ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] });
   const baseURL = `http://127.0.0.1:${port}`;
