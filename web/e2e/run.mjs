@@ -54,6 +54,7 @@ try {
       failed = true;
       console.log("FAILED");
       console.error(e);
+      if (ctx.consoleLog.length) console.error("browser console:\n  " + ctx.consoleLog.slice(-40).join("\n  "));
       await ctx.shot(`${String(n).padStart(2, "0")}-${step.name}-FAILED`).catch(() => {});
       break;
     }
@@ -74,7 +75,20 @@ async function makeContext(browser, baseURL, dataDir) {
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
+  // The browsers' errors and warnings, printed when a step fails.
+  const consoleLog = [];
+  const listen = (p, who) => {
+    p.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") consoleLog.push(`[${who}] ${m.type()}: ${m.text()}`);
+    });
+    p.on("pageerror", (e) => consoleLog.push(`[${who}] page error: ${e.message}`));
+    p.on("response", (r) => {
+      if (r.status() >= 400) consoleLog.push(`[${who}] ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+    });
+  };
+  listen(page, "first");
   const ctx = {
+    consoleLog,
     browser,
     baseURL,
     dataDir,
@@ -87,6 +101,7 @@ async function makeContext(browser, baseURL, dataDir) {
       const c = await browser.newContext({ baseURL, viewport: { width: 1100, height: 800 } });
       const p = await c.newPage();
       p.setDefaultTimeout(30_000);
+      listen(p, "other");
       return { context: c, page: p };
     },
     async shot(name, p = ctx.page) {
@@ -122,6 +137,7 @@ async function startSelah() {
     // Every person in the journey comes from 127.0.0.1, so one IP carries several users' calls.
     SELAH_RATE_LIMIT__PER_MINUTE: "1000",
   };
+  delete env.SELAH_BIN; // the runner's, not a setting of the server
   const server = spawn(bin, ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] });
   const baseURL = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {

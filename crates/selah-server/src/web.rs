@@ -25,9 +25,12 @@ pub struct Asset {
 /// Every embedded file, sorted by path (empty when the binary was built without `web/dist`).
 pub static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 
-/// The page's policy: the API's `default-src 'self'`, plus images and media from `blob:` and
-/// `data:` (decrypted vault previews, the generated icons) and nothing else.
-const APP_CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+/// The page's policy: the API's `default-src 'self'` (scripts only from this server, never
+/// inline), plus images and media from `blob:` and `data:` (decrypted vault files, icons) and
+/// inline styles, which the collaborative editor (CodeMirror) sets on its own elements; a style
+/// cannot run code, so the script rule still holds the line against injected markup.
+const APP_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data: blob:; media-src 'self' blob:; \
     frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Selah</title>\

@@ -47,7 +47,11 @@ pub fn classify(method: &Method, path: &str) -> Option<RouteClass> {
         {
             Some(RouteClass::Auth)
         }
-        p if p == "/api/v1/setup" || p.starts_with("/api/v1/setup/") => Some(RouteClass::Auth),
+        // Creating the founder; reading the setup status is an ordinary read that every page
+        // load of the web app makes.
+        p if method == Method::POST && (p == "/api/v1/setup" || p.starts_with("/api/v1/setup/")) => {
+            Some(RouteClass::Auth)
+        }
         _ => Some(RouteClass::General),
     }
 }
@@ -248,7 +252,8 @@ mod tests {
         assert_eq!(classify(&post, "/api/v1/auth/login"), Some(Auth));
         assert_eq!(classify(&get, "/api/v1/auth/login"), Some(General));
         assert_eq!(classify(&post, "/api/v1/auth/step-up"), Some(Auth));
-        assert_eq!(classify(&get, "/api/v1/setup/status"), Some(Auth));
+        assert_eq!(classify(&get, "/api/v1/setup/status"), Some(General));
+        assert_eq!(classify(&post, "/api/v1/setup/founder"), Some(Auth));
         assert_eq!(classify(&post, "/api/v1/teams/join"), Some(Auth));
         assert_eq!(classify(&get, "/api/v1/setupx"), Some(General));
         assert_eq!(classify(&get, "/api/v1/auth/me"), Some(General));
