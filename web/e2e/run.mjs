@@ -20,6 +20,8 @@ import { JOURNEY } from "./journey.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs(process.argv.slice(2));
 const shots = join(here, "screenshots");
+// Each run starts from an empty folder, so a screenshot is always from this run.
+rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 
 const cache = process.env.SELAH_CACHE_DIR ?? join(homedir(), ".cache/selah");
