@@ -50,9 +50,10 @@ web-deps:
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("the web app needs Node.js 20.19 or newer; this is "+process.version); process.exit(1) }'
 	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || npm ci --prefix web --no-audit --no-fund
 
-## The web app's unit tests (Vitest).
+## The web app's unit tests (Vitest), and the initial-JavaScript budget (250 KB gzipped).
 web-test: web-deps
 	npm --prefix web test
+	node bench/web/bundle.mjs >/dev/null
 
 ## The browser journey (Playwright driving Debian's chromium) against the debug binary that
 ## `cargo test` built, with the real models.

@@ -56,10 +56,12 @@ self.addEventListener("fetch", (e) => {
       || url.pathname.startsWith("/ws") || url.pathname === "/health" || url.pathname === "/metrics") return;
   if (req.mode === "navigate") {
     // Network first so a new build shows at once; the cached shell when offline.
-    e.respondWith(fetch(req).catch(() => caches.match("/", { cacheName: CACHE })));
+    e.respondWith(fetch(req).catch(() => caches.match("/", { cacheName: CACHE, ignoreVary: true })));
     return;
   }
-  e.respondWith(caches.match(req, { cacheName: CACHE }).then((hit) => hit || fetch(req)));
+  // ignoreVary: a module script's request carries Origin and the precache's did not; the bytes
+  // of a hashed file are the same either way.
+  e.respondWith(caches.match(req, { cacheName: CACHE, ignoreVary: true }).then((hit) => hit || fetch(req)));
 });
 `;
 }

@@ -6,5 +6,17 @@ import { steps as documents } from "./steps/documents.mjs";
 import { steps as vault } from "./steps/vault.mjs";
 import { steps as live } from "./steps/live.mjs";
 import { steps as settings } from "./steps/settings.mjs";
+import { offlineSteps, phoneSteps } from "./steps/shell.mjs";
 
-export const JOURNEY = [...auth, ...chat, ...documents, ...citedSteps, ...vault, ...live, ...settings];
+export const JOURNEY = [
+  ...auth,
+  ...chat,
+  ...documents,
+  ...citedSteps,
+  ...vault,
+  ...live,
+  ...settings,
+  ...phoneSteps,
+  // Last: it stops the server.
+  ...offlineSteps,
+];

@@ -15,10 +15,15 @@ import { tmpdir, homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { JOURNEY } from "./journey.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs(process.argv.slice(2));
+// axe-core, injected into pages after each step (see accessibility()).
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
 const shots = join(here, "screenshots");
 // Each run starts from an empty folder, so a screenshot is always from this run.
 rmSync(shots, { recursive: true, force: true });
@@ -41,6 +46,13 @@ try {
     args: ["--no-sandbox", "--disable-dev-shm-usage"],
   });
   const ctx = await makeContext(browser, baseURL, dataDir);
+  if (server) {
+    ctx.stopServer = async () => {
+      if (server.exitCode !== null) return;
+      server.kill("SIGTERM");
+      await new Promise((r) => server.once("exit", r));
+    };
+  }
   const only = args.only ? new Set(args.only.split(",")) : null;
   let n = 0;
   for (const step of JOURNEY) {
@@ -51,6 +63,7 @@ try {
     try {
       await step.run(ctx);
       await ctx.shot(`${String(n).padStart(2, "0")}-${step.name}`);
+      await accessibility(ctx.page, step.name);
       console.log(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     } catch (e) {
       failed = true;
@@ -63,7 +76,7 @@ try {
   }
 } finally {
   await browser?.close().catch(() => {});
-  if (server) {
+  if (server && server.exitCode === null) {
     server.kill("SIGTERM");
     await new Promise((r) => server.once("exit", r));
   }
@@ -71,6 +84,29 @@ try {
   else if (dataDir) console.error(`e2e: the server's data directory is kept at ${dataDir}`);
 }
 process.exit(failed ? 1 : 0);
+
+/**
+ * WCAG 2.1 A and AA rules (axe-core) on the page each step leaves behind, contrast included;
+ * any violation fails the step. `evaluate` is not subject to the page's CSP, so the app's policy
+ * stays as served.
+ */
+async function accessibility(page, where) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} — ${n.failureSummary.split("\n").slice(1).join(" ")}`),
+    }));
+  });
+  if (violations.length) {
+    const text = violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n      ${v.nodes.join("\n      ")}`).join("\n    ");
+    throw new Error(`accessibility violations after ${where}:\n    ${text}`);
+  }
+}
 
 /** What every step receives. */
 async function makeContext(browser, baseURL, dataDir) {

@@ -117,6 +117,8 @@ function Conversation() {
         role="log"
         aria-label="Messages"
         aria-busy={streamingHere}
+        // Focusable so keyboard users can scroll the conversation.
+        tabIndex={0}
         className="flex max-h-[60dvh] min-h-40 flex-col gap-3 overflow-y-auto rounded-xl bg-slate-100/60 p-3 ring-1 ring-slate-200"
       >
         {loadingMessages && <p className="text-sm text-slate-700">Loading messages…</p>}

@@ -25,7 +25,7 @@ export function ChatPanel({
   const [sending, setSending] = useState(false);
   const [error, setError] = useState("");
   const [loading, setLoading] = useState(false);
-  const list = useRef<HTMLOListElement>(null);
+  const list = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const prepended = useRef<{ height: number } | null>(null);
 
@@ -94,7 +94,9 @@ export function ChatPanel({
           {loading ? "Loading…" : "Load older messages"}
         </button>
       )}
-      <ol ref={list} role="log" aria-label="Chat messages" className="mt-2 max-h-80 min-h-16 space-y-2 overflow-y-auto pr-1">
+      {/* The log wraps the list: a role on the <ol> itself would hide its items' list semantics. */}
+      <div ref={list} role="log" aria-label="Chat messages" tabIndex={0} className="mt-2 max-h-80 min-h-16 overflow-y-auto pr-1">
+      <ol className="space-y-2">
         {state.chat.length === 0 && <li className="text-sm text-slate-700">No messages yet.</li>}
         {state.chat.map((m) => (
           <li key={m.id} className="text-sm">
@@ -106,6 +108,7 @@ export function ChatPanel({
           </li>
         ))}
       </ol>
+      </div>
       <form onSubmit={send} className="mt-2 flex flex-wrap gap-2">
         <label className="sr-only" htmlFor={`chat-${roomId}`}>
           Message
