@@ -13,25 +13,7 @@ import {
   unwrapIdentity,
   wrapIdentity,
 } from "./agefile";
-
-/** Random bytes (getRandomValues takes at most 64 KiB at a time). */
-function random(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  return out;
-}
-
-/** A stream of `data` in uneven pieces, as File.stream() or a network gives them. */
-function streamOf(data: Uint8Array, piece = 10_007): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (at >= data.length) return c.close();
-      c.enqueue(data.slice(at, at + piece));
-      at += piece;
-    },
-  });
-}
+import { random, streamOf } from "./testing";
 
 async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(s).arrayBuffer());

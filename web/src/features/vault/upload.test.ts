@@ -12,23 +12,7 @@ import { decryptStream, newIdentity } from "./agefile";
 import { toHex } from "./bytes";
 import { BlobAssembler, DecryptError, decryptToBlob, downloadDecrypted } from "./download";
 import { uploadEncrypted, type Fetch } from "./upload";
-
-function random(n: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  return out;
-}
-
-function streamOf(data: Uint8Array, piece = 9_973): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (at >= data.length) return c.close();
-      c.enqueue(data.slice(at, at + piece));
-      at += piece;
-    },
-  });
-}
+import { random, streamOf } from "./testing";
 
 interface Call {
   method: string;
