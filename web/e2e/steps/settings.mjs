@@ -1,25 +1,21 @@
 // Settings in the browser journey (see e2e/run.mjs for `ctx`): a member's effective permissions
 // with the reasons for their denials, and the founder's audit log with this journey's events and
-// a passing chain verification.
+// a passing chain verification; then the health dashboard's figures and charts.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 
 /** The member the founder creates; later steps can sign in as them too. */
 const MEMBER = { username: "mira", password: "a member's long passphrase" };
 
 /**
  * The CSRF token of the page's session, for API calls made with `page.request` (which shares the
- * browser's cookies). `/auth/me` returns it; if this server does not, it is derived the way the
- * server derives it (auth/token.rs: hex SHA-256 of "selah-csrf\0" + the session token).
+ * browser's cookies): `/auth/me` returns it to cookie sessions.
  */
 async function csrfToken(page) {
   const res = await page.request.get("/api/v1/auth/me");
   assert.equal(res.status(), 200, `GET /api/v1/auth/me answered ${res.status()}`);
   const me = await res.json();
-  if (me.session?.csrf_token) return me.session.csrf_token;
-  const cookie = (await page.context().cookies()).find((c) => c.name === "selah_session");
-  assert.ok(cookie, "no selah_session cookie on the founder's page");
-  return createHash("sha256").update("selah-csrf\0").update(cookie.value).digest("hex");
+  assert.ok(me.session?.csrf_token, "GET /api/v1/auth/me carries the session's CSRF token");
+  return me.session.csrf_token;
 }
 
 /**
@@ -164,6 +160,33 @@ export const steps = [
       await verdict.waitFor();
       assert.equal(await verdict.getAttribute("data-verified"), "ok", await verdict.textContent());
       assert.match(await verdict.textContent(), /Chain intact\. [\d,.\s]+ records checked/);
+    },
+  },
+  {
+    // The admin's health dashboard: score, figures, and charts that fill as it polls.
+    name: "health-dashboard",
+    async run({ page }) {
+      await page.getByRole("link", { name: "Health", exact: true }).click();
+      await page.waitForURL(/\/status$/);
+      await page.getByRole("heading", { name: "Health", level: 1 }).waitFor();
+      await page.locator("[data-status]").first().waitFor();
+      const badge = await page.locator("[data-status]").first().textContent();
+      assert.match(badge, /score \d+\/100/);
+      // Two polls five seconds apart give the memory chart a drawn line.
+      const memory = page.locator("figure").filter({ hasText: "Memory" }).locator("path");
+      await assert.doesNotReject(
+        (async () => {
+          for (let i = 0; i < 60; i++) {
+            const d = await memory.first().getAttribute("d").catch(() => null);
+            if (d && d.split(/[ML]/).filter(Boolean).length >= 2) return;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+          throw new Error("the memory chart never drew a line");
+        })(),
+      );
+      for (const title of ["Latency percentiles", "Error rate (5xx)", "Engine queue"]) {
+        await page.locator("figure").filter({ hasText: title }).first().waitFor();
+      }
     },
   },
 ];
