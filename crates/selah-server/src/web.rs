@@ -104,7 +104,10 @@ fn respond(asset: &Asset, head: bool, headers: &HeaderMap) -> Response {
     let matches_etag = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == asset.etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == asset.etag || t.trim() == "*")
+        });
     if matches_etag {
         return b
             .status(StatusCode::NOT_MODIFIED)
@@ -186,10 +189,27 @@ mod tests {
 
     #[test]
     fn server_paths_never_fall_back_to_the_app() {
-        for p in ["/api/v1/x", "/v1/models", "/ws", "/ws/yjs/r", "/healing-ws", "/health", "/metrics", "/api"] {
+        for p in [
+            "/api/v1/x",
+            "/v1/models",
+            "/ws",
+            "/ws/yjs/r",
+            "/healing-ws",
+            "/health",
+            "/metrics",
+            "/api",
+        ] {
             assert!(is_server_path(p), "{p}");
         }
-        for p in ["/", "/chat", "/chat/abc", "/documents/1", "/assets/x.js", "/apiary", "/healthy"] {
+        for p in [
+            "/",
+            "/chat",
+            "/chat/abc",
+            "/documents/1",
+            "/assets/x.js",
+            "/apiary",
+            "/healthy",
+        ] {
             assert!(!is_server_path(p), "{p}");
         }
     }
@@ -198,11 +218,20 @@ mod tests {
     fn gzip_is_sent_only_when_accepted() {
         let mut h = HeaderMap::new();
         assert!(!accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br, gzip;q=0.8"),
+        );
         assert!(accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0, br"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0, br"),
+        );
         assert!(!accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
         assert!(!accepts_gzip(&h));
     }
 

@@ -39,7 +39,9 @@ pub enum RouteClass {
 pub fn classify(method: &Method, path: &str) -> Option<RouteClass> {
     match path {
         "/health" | "/metrics" => None,
-        p if (method == Method::GET || method == Method::HEAD) && !crate::web::is_server_path(p) => {
+        p if (method == Method::GET || method == Method::HEAD)
+            && !crate::web::is_server_path(p) =>
+        {
             None
         }
         "/api/v1/auth/login" | "/api/v1/auth/step-up" | "/api/v1/teams/join"
@@ -49,7 +51,9 @@ pub fn classify(method: &Method, path: &str) -> Option<RouteClass> {
         }
         // Creating the founder; reading the setup status is an ordinary read that every page
         // load of the web app makes.
-        p if method == Method::POST && (p == "/api/v1/setup" || p.starts_with("/api/v1/setup/")) => {
+        p if method == Method::POST
+            && (p == "/api/v1/setup" || p.starts_with("/api/v1/setup/")) =>
+        {
             Some(RouteClass::Auth)
         }
         _ => Some(RouteClass::General),

@@ -27,13 +27,22 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn the_build_embedded_the_app() {
-    for required in ["/index.html", "/sw.js", "/manifest.webmanifest", "/icon.svg"] {
+    for required in [
+        "/index.html",
+        "/sw.js",
+        "/manifest.webmanifest",
+        "/icon.svg",
+    ] {
         assert!(
             asset(required).is_some(),
             "{required} is not embedded: build the web app first (`make web`), then rebuild"
         );
     }
-    assert!(ASSETS.iter().any(|a| a.path.starts_with("/assets/") && a.path.ends_with(".js")));
+    assert!(
+        ASSETS
+            .iter()
+            .any(|a| a.path.starts_with("/assets/") && a.path.ends_with(".js"))
+    );
 }
 
 #[tokio::test]
@@ -48,7 +57,11 @@ async fn every_embedded_file_is_served_as_built() {
         assert_eq!(r.headers()[ETAG], a.etag, "{}", a.path);
         assert!(r.headers().get(CONTENT_ENCODING).is_none());
         let ty = r.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
-        assert_ne!(ty, "application/octet-stream", "{} has no known type", a.path);
+        assert_ne!(
+            ty, "application/octet-stream",
+            "{} has no known type",
+            a.path
+        );
         assert_eq!(r.bytes().await.unwrap().as_ref(), a.body, "{}", a.path);
         // Compressed, when the build made a smaller copy.
         let r = c
@@ -83,11 +96,17 @@ async fn index_names_only_files_that_exist() {
             let target = part.split('"').next().unwrap();
             if target.starts_with('/') {
                 named += 1;
-                assert!(asset(target).is_some(), "index.html names {target}, which is not embedded");
+                assert!(
+                    asset(target).is_some(),
+                    "index.html names {target}, which is not embedded"
+                );
             }
         }
     }
-    assert!(named >= 3, "index.html should name its script, style and manifest");
+    assert!(
+        named >= 3,
+        "index.html should name its script, style and manifest"
+    );
 }
 
 #[tokio::test]
@@ -95,21 +114,48 @@ async fn app_routes_fall_back_to_index_and_server_paths_do_not() {
     let app = TestApp::spawn().await;
     let c = client();
     let index = asset("/index.html").unwrap();
-    for path in ["/", "/chat", "/chat/0190abc", "/documents/1?chunk=2&start=3&end=9", "/live/room-1"] {
+    for path in [
+        "/",
+        "/chat",
+        "/chat/0190abc",
+        "/documents/1?chunk=2&start=3&end=9",
+        "/live/room-1",
+    ] {
         let r = c.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         assert_eq!(r.headers()[CACHE_CONTROL], "no-cache", "{path}");
-        let csp = r.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+        let csp = r.headers()[CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(csp.starts_with("default-src 'self'"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(r.bytes().await.unwrap().as_ref(), index.body, "{path}");
     }
     // Hashed files are cached for good.
-    let js = ASSETS.iter().find(|a| a.path.starts_with("/assets/")).unwrap();
-    let r = c.get(format!("{}{}", app.base, js.path)).send().await.unwrap();
-    assert!(r.headers()[CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+    let js = ASSETS
+        .iter()
+        .find(|a| a.path.starts_with("/assets/"))
+        .unwrap();
+    let r = c
+        .get(format!("{}{}", app.base, js.path))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()[CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     // A missing file is a 404 in the API's format, never HTML that a stale page would run.
-    for path in ["/assets/index-gone.js", "/favicon.ico", "/api/v1/nope", "/v1/nope", "/api"] {
+    for path in [
+        "/assets/index-gone.js",
+        "/favicon.ico",
+        "/api/v1/nope",
+        "/v1/nope",
+        "/api",
+    ] {
         let r = c.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         let body: serde_json::Value = r.json().await.unwrap();
