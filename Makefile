@@ -48,7 +48,10 @@ web: web-deps
 
 web-deps:
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("the web app needs Node.js 20.19 or newer; this is "+process.version); process.exit(1) }'
-	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || npm ci --prefix web --no-audit --no-fund
+	@# Not `npm ci`: Tailwind's compiler has optional packages for every platform, and a registry
+	@# that serves only this platform's cannot list the others in the lockfile, which `npm ci`
+	@# then refuses. `install --no-save` installs the locked versions and leaves the lock alone.
+	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || npm install --prefix web --no-save --no-audit --no-fund
 
 ## The web app's unit tests (Vitest), and the initial-JavaScript budget (250 KB gzipped).
 web-test: web-deps
