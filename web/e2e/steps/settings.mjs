@@ -166,6 +166,8 @@ export const steps = [
     // The admin's health dashboard: score, figures, and charts that fill as it polls.
     name: "health-dashboard",
     async run({ page }) {
+      // A fresh page: the audit step leaves the settings dialog open over the header.
+      await page.goto("/chat");
       await page.getByRole("link", { name: "Health", exact: true }).click();
       await page.waitForURL(/\/status$/);
       await page.getByRole("heading", { name: "Health", level: 1 }).waitFor();
