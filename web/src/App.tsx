@@ -42,6 +42,7 @@ export function App() {
       <OfflineBanner />
       {phase === "loading" && <Centered>Loading Selah…</Centered>}
       {phase === "unreachable" && <Unreachable />}
+      {phase === "busy" && <Busy />}
       {phase === "setup" && <SetupWizard />}
       {phase === "login" && <Login />}
       {phase === "ready" && <Workspace />}
@@ -91,6 +92,18 @@ function Workspace() {
 
 function Centered({ children }: { children: ReactNode }) {
   return <div className="flex flex-1 items-center justify-center p-6 text-slate-700">{children}</div>;
+}
+
+function Busy() {
+  const error = useSession((s) => s.error);
+  return (
+    <Centered>
+      <div className="card max-w-md" role="status">
+        <h1 className="text-lg font-semibold">Selah is busy</h1>
+        <p className="mt-2 text-sm">{error}</p>
+      </div>
+    </Centered>
+  );
 }
 
 function Unreachable() {

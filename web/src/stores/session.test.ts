@@ -51,14 +51,31 @@ describe("session store", () => {
     expect(useSession.getState().phase).toBe("login");
   });
 
-  it("says the server is unreachable on a network error, and on a 429", async () => {
+  it("says the server is unreachable on a network error", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("offline"))));
     await useSession.getState().load();
     expect(useSession.getState().phase).toBe("unreachable");
     expect(useSession.getState().error).toContain("cannot be reached");
-    serve(() => json(429, { error: { code: "rate_limited", message: "slow down" } }));
-    await useSession.getState().load();
-    expect(useSession.getState()).toMatchObject({ phase: "unreachable", error: "slow down" });
+  });
+
+  it("says the server is busy on a 429 and tries again when Retry-After allows", async () => {
+    vi.useFakeTimers();
+    try {
+      serve(
+        () =>
+          new Response(JSON.stringify({ error: { code: "rate_limited", message: "Too many requests." } }), {
+            status: 429,
+            headers: { "content-type": "application/json", "retry-after": "7" },
+          }),
+      );
+      await useSession.getState().load();
+      expect(useSession.getState()).toMatchObject({ phase: "busy", error: "Too many requests. Selah tries again in 7 s." });
+      serve(() => json(200, { needs_setup: true, version: "x" }));
+      await vi.advanceTimersByTimeAsync(7_000);
+      expect(useSession.getState().phase).toBe("setup");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("after a reload, takes the CSRF token from /auth/me and sends it on changes", async () => {

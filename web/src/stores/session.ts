@@ -8,7 +8,7 @@ import { api, ApiError, setCsrf, type Schemas } from "../api/client";
 
 export type Me = Schemas["Me"] & { session: Schemas["MeSession"] & { csrf_token?: string } };
 
-type Phase = "loading" | "setup" | "login" | "ready" | "unreachable";
+type Phase = "loading" | "setup" | "login" | "ready" | "unreachable" | "busy";
 
 interface SessionState {
   phase: Phase;
@@ -41,7 +41,12 @@ export const useSession = create<SessionState>((set, get) => ({
       set({ phase: "ready", me, error: "" });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) set({ phase: "login", me: null });
-      else set({ phase: "unreachable", error: e instanceof Error ? e.message : String(e) });
+      else if (e instanceof ApiError && e.status === 429) {
+        // Rate-limited (many people behind one address): say so, and try again when allowed.
+        const secs = e.retryAfter ?? 10;
+        set({ phase: "busy", error: `${e.message} Selah tries again in ${secs} s.` });
+        setTimeout(() => void get().load(), secs * 1000);
+      } else set({ phase: "unreachable", error: e instanceof Error ? e.message : String(e) });
     }
   },
   async login(username, password) {
