@@ -11,7 +11,7 @@
 # Prints JSON lines per part.
 #
 # Usage: bench/search/run.sh          (builds --release first)
-# Env:   TARGET (default 100000), INGEST_PASSAGES (default 10000), SKIP_BASELINE=1,
+# Env:   TARGET (default 100000), INGEST_PASSAGES (default 10000), SKIP_BASELINE=1, SKIP_INGEST=1,
 #        BENCH_VENV (default ~/.cache/selah/bench-venv), CARGO_TARGET_DIR.
 set -euo pipefail
 
@@ -37,7 +37,8 @@ echo "== in-process (embedding, graph, data directory at $TARGET_N passages)" >&
 echo "== http (ingestion of ~$INGEST passages; search latency at $TARGET_N)" >&2
 python3 "$ROOT/bench/search/http_bench.py" --bin "$TARGET_DIR/release/selah" \
   --corpus "$ROOT/tests/relevance/corpus" --embed "$EMBED" --questions "$WORK/questions.jsonl" \
-  --big-data "$WORK/data" --ingest-passages "$INGEST"
+  --big-data "$WORK/data" --ingest-passages "$INGEST" \
+  --latency-client "$TARGET_DIR/release/examples/search_latency" ${SKIP_INGEST:+--skip-ingest}
 
 if [ -z "${SKIP_BASELINE:-}" ]; then
   # A venv left half-made (or made for something else) lacks one of the two: install them.
