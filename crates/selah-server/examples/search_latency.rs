@@ -62,7 +62,9 @@ async fn main() -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     anyhow::ensure!(!questions.is_empty(), "no questions");
     // One connection, kept alive, as the Python client uses.
-    let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()?;
     for mode in modes.split(',') {
         for q in questions.iter().take(5) {
             search(&client, base, token, q, mode).await?;
