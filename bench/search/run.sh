@@ -4,7 +4,8 @@
 #      graph at TARGET vectors (build time, ANN recall@10 against exact, vector search latency),
 #      and a data directory holding TARGET passages;
 #   2. HTTP (http_bench.py): ingestion time for about 10,000 passages through `selah serve`
-#      (upload to every document ready), and GET /api/v1/search P50/P99 at TARGET passages;
+#      (upload to every document ready), and GET /api/v1/search P50/P99 at TARGET passages, timed
+#      by the Python client and then by the lean Rust one (examples/search_latency.rs);
 #   3. baseline (baseline.py, in a venv with sentence-transformers and chromadb from PyPI): the
 #      same passages and questions embedded by sentence-transformers and stored and queried in
 #      chromadb; and how close Selah's vectors are to sentence-transformers' for the same texts.
