@@ -119,6 +119,43 @@ def one_chat(client, endpoint, session, n_gen, out):
                 "gen_time": result["end"] - first})
 
 
+def start_server(binary, model, threads, batch_threads):
+    """`selah serve` on a fresh data directory holding MODEL, with a founder signed in and the
+    model warmed up. Returns (process, signed-in client, work directory, log file)."""
+    work = tempfile.mkdtemp(prefix="selah-llm-bench-")
+    models = os.path.join(work, "data", "models")
+    os.makedirs(models)
+    dest = os.path.join(models, os.path.basename(model))
+    try:
+        os.link(model, dest)
+    except OSError:
+        shutil.copy(model, dest)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SELAH_CONFIG"}
+    env.update({"SELAH_RATE_LIMIT__ENABLED": "false", "SELAH_AI__THREADS": str(threads),
+                "SELAH_AI__BATCH_THREADS": str(batch_threads),
+                "SELAH_AI__MAX_SEQUENCES": "8", "SELAH_AI__CONTEXT_SIZE": "2048"})
+    log = open(os.path.join(work, "serve.log"), "w")
+    proc = subprocess.Popen([binary, "--data-dir", os.path.join(work, "data"), "serve",
+                             "--port", str(port)], env=env, stderr=log, stdout=log)
+    client = Client(port)
+    for _ in range(3000):
+        try:
+            client.call("GET", "/health")
+            break
+        except (OSError, RuntimeError):
+            if proc.poll() is not None:
+                sys.exit(f"selah serve exited; see {log.name}")
+            time.sleep(0.01)
+    client.call("POST", "/api/v1/setup/founder", {"username": "founder", "password": PASSWORD})
+    token = client.call("POST", "/api/v1/auth/login",
+                        {"username": "founder", "password": PASSWORD})["token"]
+    client = Client(port, token)
+    # Warm-up: the model loads on first use.
+    one_chat(client, "completions", None, 8, [])
+    return proc, client, work, log
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -129,39 +166,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
-    work = tempfile.mkdtemp(prefix="selah-llm-bench-")
-    models = os.path.join(work, "data", "models")
-    os.makedirs(models)
-    dest = os.path.join(models, os.path.basename(args.model))
+    proc, client, work, log = start_server(args.bin, args.model, args.threads,
+                                           args.batch_threads)
     try:
-        os.link(args.model, dest)
-    except OSError:
-        shutil.copy(args.model, dest)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SELAH_CONFIG"}
-    env.update({"SELAH_RATE_LIMIT__ENABLED": "false", "SELAH_AI__THREADS": str(args.threads),
-                "SELAH_AI__BATCH_THREADS": str(args.batch_threads),
-                "SELAH_AI__MAX_SEQUENCES": "8", "SELAH_AI__CONTEXT_SIZE": "2048"})
-    log = open(os.path.join(work, "serve.log"), "w")
-    proc = subprocess.Popen([args.bin, "--data-dir", os.path.join(work, "data"), "serve",
-                             "--port", str(port)], env=env, stderr=log, stdout=log)
-    try:
-        client = Client(port)
-        for _ in range(3000):
-            try:
-                client.call("GET", "/health")
-                break
-            except (OSError, RuntimeError):
-                if proc.poll() is not None:
-                    sys.exit(f"selah serve exited; see {log.name}")
-                time.sleep(0.01)
-        client.call("POST", "/api/v1/setup/founder", {"username": "founder", "password": PASSWORD})
-        token = client.call("POST", "/api/v1/auth/login",
-                            {"username": "founder", "password": PASSWORD})["token"]
-        client = Client(port, token)
-        # Warm-up: the model loads on first use.
-        one_chat(client, "completions", None, 8, [])
-
         for endpoint in ("messages", "completions"):
             for concurrency in (1, 4, 8):
                 best = None

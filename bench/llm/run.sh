@@ -4,13 +4,15 @@
 #   2. engine: the same prompt through Selah's LocalModel at 1, 4 and 8 concurrent generations
 #      (examples/engine_bench.rs),
 #   3. http:   the same through `selah serve` (bench/llm/http_bench.py), when this build has the
-#      chat endpoints.
+#      chat endpoints;
+#   4. interleaved: direct, engine and HTTP single-stream speed in alternating rounds, medians
+#      (bench/llm/interleaved.py).
 # Prints JSON lines per part, then a Markdown summary for docs/BENCHMARKS.md.
 #
 # Usage: bench/llm/run.sh        (builds --release first)
 # Env:   GEN_TOKENS (default 128), THREADS (one-token steps; default: cores - 1, as Selah's
 #        default), BATCH_THREADS (steps of several tokens; default: every core, as Selah's
-#        default), RUNS (default 3), SELAH_TEST_MODEL,
+#        default), RUNS (default 3), ROUNDS (interleaved rounds, default 6), SELAH_TEST_MODEL,
 #        CARGO_TARGET_DIR, CARGO_FEATURES (e.g. "selah-ai/openmp" to measure OpenMP).
 set -euo pipefail
 
@@ -42,6 +44,12 @@ if grep -q '"/v1/chat/completions"' "$ROOT/docs/openapi.json" 2>/dev/null; then
   http=$(python3 "$ROOT/bench/llm/http_bench.py" --bin "$TARGET/release/selah" --model "$MODEL" \
     --gen "$GEN" --threads "$THREADS" --batch-threads "$BATCH_THREADS" --runs "$RUNS")
   echo "$http"
+  # The same single-stream comparison in alternation (medians), which the host's drift between
+  # the stretches above does not skew.
+  echo "== interleaved (direct, engine, http in turn; ${ROUNDS:-6} rounds)" >&2
+  python3 "$ROOT/bench/llm/interleaved.py" --examples "$TARGET/release/examples" \
+    --bin "$TARGET/release/selah" --model "$MODEL" --rounds "${ROUNDS:-6}" --gen "$GEN" \
+    --threads "$THREADS" --batch-threads "$BATCH_THREADS"
 else
   echo "== http: skipped (this build has no chat endpoints yet)" >&2
 fi
