@@ -134,7 +134,11 @@ def start_server(binary, model, threads, batch_threads):
     env = {k: v for k, v in os.environ.items() if k != "SELAH_CONFIG"}
     env.update({"SELAH_RATE_LIMIT__ENABLED": "false", "SELAH_AI__THREADS": str(threads),
                 "SELAH_AI__BATCH_THREADS": str(batch_threads),
-                "SELAH_AI__MAX_SEQUENCES": "8", "SELAH_AI__CONTEXT_SIZE": "2048"})
+                "SELAH_AI__MAX_SEQUENCES": "8", "SELAH_AI__CONTEXT_SIZE": "2048",
+                # Every request asks the same question: with the prompt cache on, all but the
+                # first would skip their prompt, and the comparison with llama.cpp driven
+                # directly would no longer be like for like.
+                "SELAH_AI__PROMPT_CACHE": "false"})
     log = open(os.path.join(work, "serve.log"), "w")
     proc = subprocess.Popen([binary, "--data-dir", os.path.join(work, "data"), "serve",
                              "--port", str(port)], env=env, stderr=log, stdout=log)

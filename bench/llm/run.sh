@@ -58,6 +58,8 @@ python3 - "$direct" "$engine" "$http" <<'PY'
 import json, sys
 direct = [json.loads(l) for l in sys.argv[1].splitlines() if l.strip()]
 engine = [json.loads(l) for l in sys.argv[2].splitlines() if l.strip()]
+turn = next((r for r in engine if r.get("second_turn")), None)
+engine = [r for r in engine if "concurrency" in r]
 http = [json.loads(l) for l in sys.argv[3].splitlines() if l.strip()]
 best = max(direct, key=lambda r: r["gen_tps"])
 print()
@@ -75,6 +77,10 @@ print()
 print(f"engine/direct generation: {100 * e1['gen_tps_per_stream'] / best['gen_tps']:.1f}% "
       f"(first-token overhead {e1['ttft_ms'] - best['ttft_ms']:+.2f} ms); "
       f"4 concurrent / single aggregate: {e4['aggregate_tps'] / e1['aggregate_tps']:.2f}x")
+if turn:
+    print(f"second turn ({turn['prompt_tokens']} prompt tokens, {turn['cached_prompt_tokens']} from the "
+          f"prompt cache): first token after {turn['ttft_ms_with_cache']:.1f} ms with the cache, "
+          f"{turn['ttft_ms_without_cache']:.1f} ms without")
 for r in http:
     if r["concurrency"] == 1:
         print(f"http {r['endpoint']}/direct generation: {100 * r['gen_tps_per_stream'] / best['gen_tps']:.1f}% "

@@ -1,6 +1,7 @@
 //! `bench/llm`'s engine part: the same prompt as `direct`, through Selah's [`LocalModel`]
 //! (batching worker, sampler chain, stop handling, channel delivery), at 1, 4 and 8 concurrent
-//! generations.
+//! generations (without the prompt cache, like the direct loop), then a conversation's second
+//! turn with the prompt cache on and off.
 //!
 //! `cargo run --release -p selah-ai --example engine_bench -- MODEL [GEN_TOKENS] [THREADS] [RUNS] [BATCH_THREADS]`
 //! prints one JSON object per concurrency level.
@@ -58,11 +59,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let threads: u32 = args.get(2).map_or(Ok(2), |s| s.parse())?;
     let runs: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
     let batch_threads: u32 = args.get(4).map_or(Ok(threads), |s| s.parse())?;
+    // Every generation asks the same question: without the prompt cache, so that each computes
+    // its prompt like the direct loop does. The cache is measured on its own below.
     let opts = EngineOptions {
         threads,
         batch_threads,
         context_size: 2048,
         max_sequences: 8,
+        prompt_cache: false,
     };
     let model = Arc::new(LocalModel::load(path.as_ref(), &opts)?);
     let prompt = model.render_chat(&[ChatMessage {
@@ -104,5 +108,82 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "{{\"concurrency\":{concurrency},\"prompt_tokens\":{prompt_tokens},\"gen_tps_per_stream\":{per_stream:.1},\"aggregate_tps\":{aggregate:.1},\"ttft_ms\":{ttft_ms:.2}}}"
         );
     }
+    drop(model);
+    second_turn(path.as_ref(), &opts, n_gen, runs).await?;
     Ok(())
+}
+
+/// A conversation's second turn with the prompt cache on and off: the first turn (the question
+/// and its `n_gen`-token answer) is generated, then the follow-up's time to first token is
+/// measured, best of `runs`. Prints one JSON object.
+async fn second_turn(
+    path: &std::path::Path,
+    opts: &EngineOptions,
+    n_gen: u32,
+    runs: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut ttft = [f64::INFINITY; 2];
+    let mut tokens = (0, 0);
+    for (i, cache) in [false, true].into_iter().enumerate() {
+        let opts = EngineOptions {
+            prompt_cache: cache,
+            max_sequences: 1,
+            ..opts.clone()
+        };
+        let model = Arc::new(LocalModel::load(path, &opts)?);
+        for _ in 0..runs {
+            let mut turns = vec![ChatMessage {
+                role: ChatRole::User,
+                content: QUESTION.into(),
+            }];
+            let first = model.render_chat(&turns)?;
+            let answer = reply(&model, first, n_gen).await;
+            turns.push(ChatMessage {
+                role: ChatRole::Assistant,
+                content: answer,
+            });
+            turns.push(ChatMessage {
+                role: ChatRole::User,
+                content: "Now summarise that in two sentences.".into(),
+            });
+            let second = model.render_chat(&turns)?;
+            let params = SamplingParams {
+                temperature: 0.0,
+                max_tokens: 1,
+                ..Default::default()
+            };
+            let start = Instant::now();
+            let mut rx = model.generate(second, params);
+            while let Some(ev) = rx.recv().await {
+                if let GenEvent::Done { usage, .. } = ev {
+                    ttft[i] = ttft[i].min(start.elapsed().as_secs_f64() * 1000.0);
+                    tokens = (usage.prompt_tokens, usage.cached_prompt_tokens);
+                }
+            }
+        }
+    }
+    println!(
+        "{{\"second_turn\":true,\"prompt_tokens\":{},\"cached_prompt_tokens\":{},\"ttft_ms_without_cache\":{:.1},\"ttft_ms_with_cache\":{:.1}}}",
+        tokens.0, tokens.1, ttft[0], ttft[1]
+    );
+    Ok(())
+}
+
+/// The whole reply to `prompt`, greedy, at most `n_gen` tokens.
+async fn reply(model: &LocalModel, prompt: String, n_gen: u32) -> String {
+    let params = SamplingParams {
+        temperature: 0.0,
+        max_tokens: n_gen,
+        ..Default::default()
+    };
+    let mut rx = model.generate(prompt, params);
+    let mut text = String::new();
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            GenEvent::Token(t) => text.push_str(&t),
+            GenEvent::Done { .. } => break,
+            GenEvent::Error(e) => panic!("{e}"),
+        }
+    }
+    text
 }

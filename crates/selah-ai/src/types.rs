@@ -115,6 +115,10 @@ pub struct TokenUsage {
     pub prompt_tokens: u32,
     /// Tokens generated.
     pub completion_tokens: u32,
+    /// Of the prompt's tokens, those the engine did not compute again because a previous
+    /// generation had (a shared prefix: the conversation so far, a system prompt).
+    #[serde(default)]
+    pub cached_prompt_tokens: u32,
 }
 
 /// What a generation stream yields. Dropping the receiver cancels the generation and frees

@@ -26,6 +26,7 @@ fn model() -> &'static LocalModel {
             batch_threads: 1,
             context_size: 2048,
             max_sequences: 1,
+            ..EngineOptions::default()
         };
         LocalModel::load(std::path::Path::new(&path), &opts)
             .unwrap_or_else(|e| panic!("cannot load the test model {path}: {e}"))

@@ -35,6 +35,7 @@ fn opts(max_sequences: u32) -> EngineOptions {
         batch_threads: 1,
         context_size: 1024,
         max_sequences,
+        ..EngineOptions::default()
     }
 }
 
@@ -181,6 +182,7 @@ async fn a_full_context_window_ends_with_length() {
         batch_threads: 1,
         context_size: 64,
         max_sequences: 1,
+        ..EngineOptions::default()
     });
     assert_eq!(m.context_window(), 64);
     let p = prompt(&m, "Tell me a long story about a dragon and a knight.");
@@ -217,6 +219,80 @@ async fn dropping_the_receiver_cancels_and_frees_the_sequence() {
     let run = collect(m.generate(p.clone(), greedy(12))).await;
     let fresh = collect(shared().generate(p, greedy(12))).await;
     assert_eq!(run.text(), fresh.text());
+}
+
+/// The conversation so far, rendered with the chat template.
+fn conversation(model: &LocalModel, turns: &[(ChatRole, &str)]) -> String {
+    let messages: Vec<ChatMessage> = turns
+        .iter()
+        .map(|(role, content)| ChatMessage {
+            role: *role,
+            content: (*content).into(),
+        })
+        .collect();
+    model.render_chat(&messages).expect("renders")
+}
+
+/// Greedy in effect (top-k 1), but unseeded and above temperature 0: a request that may use the
+/// prompt cache.
+fn argmax(max_tokens: u32) -> SamplingParams {
+    SamplingParams {
+        temperature: 0.7,
+        top_k: 1,
+        seed: None,
+        max_tokens,
+        ..SamplingParams::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_turn_computes_only_what_is_new_and_reproducible_requests_compute_it_all() {
+    let warm = load(&opts(2));
+    let q1 = "Name three rivers in Europe.";
+    let first_prompt = conversation(&warm, &[(ChatRole::User, q1)]);
+    let first = collect(warm.generate(first_prompt.clone(), argmax(32))).await;
+    assert_eq!(
+        first.usage.cached_prompt_tokens, 0,
+        "a cold slot computes it all"
+    );
+    let reply = first.text();
+    let turns = [
+        (ChatRole::User, q1),
+        (ChatRole::Assistant, reply.as_str()),
+        (ChatRole::User, "Which of them is the longest?"),
+    ];
+    let second_prompt = conversation(&warm, &turns);
+    let second = collect(warm.generate(second_prompt.clone(), argmax(32))).await;
+    // Everything up to the first reply is shared; at least the first prompt is not computed
+    // again (the reply's tokens may re-tokenize differently where they are cut).
+    let first_len = warm.count_tokens(&first_prompt).unwrap() as u32;
+    assert!(
+        second.usage.cached_prompt_tokens >= first_len - 1
+            && second.usage.cached_prompt_tokens < second.usage.prompt_tokens,
+        "{:?} after a first prompt of {first_len}",
+        second.usage
+    );
+    assert!(!second.text().is_empty());
+    // A reproducible request for the same conversation ignores the warm slot: the same answer
+    // as an engine that never ran anything.
+    let cold = load(&opts(1));
+    let repro = collect(warm.generate(second_prompt.clone(), greedy(32))).await;
+    let expected = collect(cold.generate(second_prompt.clone(), greedy(32))).await;
+    assert_eq!(repro.usage.cached_prompt_tokens, 0);
+    assert_eq!(repro.text(), expected.text());
+    assert_eq!(repro.usage, expected.usage);
+    // An unrelated question shares only what the template puts first; the slot's cells after
+    // that are cut away, and the answer is the one computed from scratch.
+    let other = conversation(&warm, &[(ChatRole::User, "What is two plus two?")]);
+    let reused = collect(warm.generate(other.clone(), argmax(16))).await;
+    let fresh = collect(load(&opts(1)).generate(other.clone(), greedy(16))).await;
+    let other_len = warm.count_tokens(&other).unwrap() as u32;
+    assert!(
+        reused.usage.cached_prompt_tokens > 0 && reused.usage.cached_prompt_tokens + 3 < other_len,
+        "{:?} of {other_len}",
+        reused.usage
+    );
+    assert_eq!(reused.text(), fresh.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -273,6 +273,10 @@ pub struct AiConfig {
     pub context_size: u32,
     /// Sequences a loaded model decodes together (continuous batching).
     pub max_sequences: u32,
+    /// Whether a finished conversation's computed prompt is kept for the next prompt that
+    /// starts the same way (the conversation's next turn, a shared system prompt). Off, every
+    /// prompt is computed whole: slower, but each answer independent of what ran before.
+    pub prompt_cache: bool,
     /// Requests waiting per model before new ones are refused with 503.
     pub queue_capacity: u32,
     /// Number of hot slots (models kept loaded).
@@ -303,6 +307,7 @@ impl Default for AiConfig {
             batch_threads: 0,
             context_size: 4096,
             max_sequences: 4,
+            prompt_cache: true,
             queue_capacity: 32,
             hot_slots: 4,
             keep_alive_secs: 300,

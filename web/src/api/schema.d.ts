@@ -4389,7 +4389,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events: `token` {text}, then `done` {message_id, user_message_id, usage {prompt_tokens, completion_tokens, total_tokens}, context {included_messages, omitted_messages, summarised, passages, truncated, tokens}, citations [{document_id, title, passage_id, char_start, char_end}], finish} or `error` {code, message} */
+            /** @description Server-sent events: `token` {text}, then `done` {message_id, user_message_id, usage {prompt_tokens, completion_tokens, total_tokens, cached_prompt_tokens}, context {included_messages, omitted_messages, summarised, passages, truncated, tokens}, citations [{document_id, title, passage_id, char_start, char_end}], finish} or `error` {code, message} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4557,7 +4557,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events: `token` {text}, then `done` {message_id, user_message_id, usage {prompt_tokens, completion_tokens, total_tokens}, context {included_messages, omitted_messages, summarised, passages, truncated, tokens}, citations [{document_id, title, passage_id, char_start, char_end}], finish} or `error` {code, message} */
+            /** @description Server-sent events: `token` {text}, then `done` {message_id, user_message_id, usage {prompt_tokens, completion_tokens, total_tokens, cached_prompt_tokens}, context {included_messages, omitted_messages, summarised, passages, truncated, tokens}, citations [{document_id, title, passage_id, char_start, char_end}], finish} or `error` {code, message} */
             200: {
                 headers: {
                     [name: string]: unknown;

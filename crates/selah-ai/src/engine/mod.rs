@@ -35,6 +35,8 @@ pub struct EngineOptions {
     pub context_size: u32,
     /// Sequences decoded together (at least 1).
     pub max_sequences: u32,
+    /// Keep finished sequences' KV cells for prompts that start the same way.
+    pub prompt_cache: bool,
 }
 
 impl Default for EngineOptions {
@@ -44,6 +46,7 @@ impl Default for EngineOptions {
             batch_threads: 0,
             context_size: 4096,
             max_sequences: 4,
+            prompt_cache: true,
         }
     }
 }
@@ -56,6 +59,7 @@ impl EngineOptions {
             batch_threads: ai.batch_threads,
             context_size: ai.context_size,
             max_sequences: ai.max_sequences,
+            prompt_cache: ai.prompt_cache,
         }
     }
 }
@@ -164,6 +168,7 @@ impl LocalModel {
             n_seq,
             threads,
             batch_threads,
+            prompt_cache: opts.prompt_cache,
         };
         let (m, a) = (model.clone(), active.clone());
         let thread = std::thread::Builder::new()

@@ -5,6 +5,13 @@
 //! the replies already streaming), decodes it once, then samples each sequence from its own row of
 //! logits with its own sampler chain. A sequence whose receiver is gone is dropped at the next
 //! step and its KV cells cleared, so its slot is free at once.
+//!
+//! A sequence that finishes keeps its KV cells: the slot stays warm with the tokens it holds.
+//! A new prompt goes to the free slot sharing the longest prefix with it and decodes only the
+//! rest, so the next turn of a conversation (its prompt is the last one, the reply and the new
+//! message) or another chat with the same system prompt starts from what is already computed.
+//! Requests that ask for a reproducible answer (temperature 0, or a seed) compute their prompt
+//! whole (`may_use_cache`).
 
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, RandomState};
@@ -49,6 +56,8 @@ pub(super) struct Config {
     pub threads: u32,
     /// Threads for steps of several tokens.
     pub batch_threads: u32,
+    /// Whether finished sequences keep their cells for the next prompt (`Worker::reuse`).
+    pub prompt_cache: bool,
 }
 
 /// Tokenizes exactly as prompts are: special tokens parsed, BOS added if the model wants it.
@@ -66,6 +75,10 @@ struct Seq {
     fed: usize,
     /// Position of the next token.
     n_past: i32,
+    /// Prompt tokens whose KV cells came from the slot's previous sequence.
+    reused: usize,
+    /// Sampled tokens already decoded (their KV cells follow the prompt's).
+    decoded: Vec<LlamaToken>,
     generated: u32,
     max_tokens: u32,
     /// The token sampled last step, to decode this step.
@@ -115,6 +128,7 @@ pub(super) fn run(
         model: &model,
         cfg: &cfg,
         slots: (0..n_seq).map(|_| None).collect(),
+        warm: vec![Vec::new(); n_seq as usize],
         waiting: VecDeque::new(),
         undelivered: Vec::new(),
         active: &active,
@@ -124,7 +138,7 @@ pub(super) fn run(
         if !w.intake(&requests) {
             break;
         }
-        w.admit();
+        w.admit(&mut ctx);
         w.drop_cancelled(&mut ctx);
         if !w.fill(&mut batch) {
             continue;
@@ -154,6 +168,9 @@ struct Worker<'a> {
     model: &'a LlamaModel,
     cfg: &'a Config,
     slots: Vec<Option<Seq>>,
+    /// For each free slot, the tokens whose KV cells its sequence id still holds (empty when
+    /// it holds none).
+    warm: Vec<Vec<LlamaToken>>,
     waiting: VecDeque<Request>,
     undelivered: Undelivered,
     active: &'a AtomicUsize,
@@ -189,8 +206,10 @@ impl Worker<'_> {
         }
     }
 
-    /// Starts waiting requests in free slots.
-    fn admit(&mut self) {
+    /// Starts waiting requests in free slots: one that may use the prompt cache in the free slot
+    /// whose cells share the longest prefix with its prompt, any other in the free slot holding
+    /// the least (so that the cache others could use survives).
+    fn admit(&mut self, ctx: &mut LlamaContext) {
         let active = self.active;
         self.waiting.retain(|r| {
             let open = !r.events.is_closed();
@@ -199,16 +218,35 @@ impl Worker<'_> {
             }
             open
         });
-        while let Some(free) = self.slots.iter().position(Option::is_none) {
+        while self.slots.iter().any(Option::is_none) {
             let Some(req) = self.waiting.pop_front() else {
                 break;
             };
-            self.slots[free] = self.start(free as i32, req);
+            let prompt = tokenize(self.model, &req.prompt);
+            let cached = self.cfg.prompt_cache && may_use_cache(&req.params);
+            let free = (0..self.slots.len())
+                .filter(|&i| self.slots[i].is_none())
+                .max_by_key(|&i| {
+                    let fit = if cached {
+                        common_prefix(&self.warm[i], &prompt) as isize
+                    } else {
+                        -(self.warm[i].len() as isize)
+                    };
+                    (fit, usize::MAX - i)
+                })
+                .expect("a free slot");
+            self.slots[free] = self.start(ctx, free as i32, req, prompt, cached);
         }
     }
 
-    fn start(&mut self, id: i32, req: Request) -> Option<Seq> {
-        let prompt = tokenize(self.model, &req.prompt);
+    fn start(
+        &mut self,
+        ctx: &mut LlamaContext,
+        id: i32,
+        req: Request,
+        prompt: Vec<LlamaToken>,
+        cached: bool,
+    ) -> Option<Seq> {
         let window = self.cfg.n_ctx as usize;
         let reject = if prompt.is_empty() {
             Some(GenEvent::Error("the prompt is empty".into()))
@@ -224,7 +262,7 @@ impl Worker<'_> {
             Some(GenEvent::Done {
                 usage: TokenUsage {
                     prompt_tokens: prompt.len() as u32,
-                    completion_tokens: 0,
+                    ..TokenUsage::default()
                 },
                 finish: FinishReason::Length,
             })
@@ -236,6 +274,14 @@ impl Worker<'_> {
             self.deliver_final(&req.events, String::new(), ev);
             return None;
         }
+        let reused = if cached {
+            self.reuse(ctx, id, &prompt)
+        } else {
+            if !std::mem::take(&mut self.warm[id as usize]).is_empty() {
+                free_cells(ctx, id);
+            }
+            0
+        };
         Some(Seq {
             id,
             sampler: sampler_for(self.model, &req.params),
@@ -243,13 +289,40 @@ impl Worker<'_> {
             max_tokens: req.params.max_tokens,
             events: req.events,
             prompt,
-            fed: 0,
-            n_past: 0,
+            fed: reused,
+            n_past: reused as i32,
+            reused,
+            decoded: Vec::new(),
             generated: 0,
             next: None,
             row: None,
             backlog: String::new(),
         })
+    }
+
+    /// Keeps the cells of slot `id` that hold a prefix of `prompt` and clears the rest; returns
+    /// how many tokens are kept. The prompt's last token is always decoded again (its logits
+    /// start the reply). Where the cache cannot be cut there (a recurrent model, or cells a
+    /// sliding window has already dropped), everything is cleared and the prompt decoded whole.
+    fn reuse(&mut self, ctx: &mut LlamaContext, id: i32, prompt: &[LlamaToken]) -> usize {
+        let warm = std::mem::take(&mut self.warm[id as usize]);
+        if warm.is_empty() {
+            return 0;
+        }
+        let keep = common_prefix(&warm, prompt).min(prompt.len().saturating_sub(1));
+        let cut = keep > 0
+            && (keep == warm.len()
+                || matches!(
+                    ctx.clear_kv_cache_seq(Some(id as u32), Some(keep as u32), None),
+                    Ok(true)
+                ))
+            && ctx.kv_cache_seq_pos_min(id) == 0;
+        if cut {
+            keep
+        } else {
+            free_cells(ctx, id);
+            0
+        }
     }
 
     /// Frees the slots of generations nobody reads any more.
@@ -274,6 +347,7 @@ impl Worker<'_> {
                     .expect("batch sized for every slot");
                 seq.row = Some(batch.n_tokens() - 1);
                 seq.n_past += 1;
+                seq.decoded.push(tok);
             }
         }
         for seq in self.slots.iter_mut().flatten() {
@@ -357,16 +431,25 @@ impl Worker<'_> {
                 }
                 Some((finish, release_held)) => {
                     let mut seq = self.slots[i].take().expect("present");
-                    free_cells(ctx, seq.id);
+                    let usage = TokenUsage {
+                        prompt_tokens: seq.prompt.len() as u32,
+                        completion_tokens: seq.generated,
+                        cached_prompt_tokens: seq.reused as u32,
+                    };
+                    if self.cfg.prompt_cache {
+                        // The slot stays warm: its cells hold the prompt and the decoded reply.
+                        let mut held = std::mem::take(&mut seq.prompt);
+                        held.append(&mut seq.decoded);
+                        debug_assert_eq!(held.len(), seq.n_past as usize);
+                        self.warm[seq.id as usize] = held;
+                    } else {
+                        free_cells(ctx, seq.id);
+                    }
                     self.active.fetch_sub(1, Ordering::SeqCst);
                     let mut text = std::mem::take(&mut seq.backlog);
                     if release_held {
                         text.push_str(&seq.text.finish());
                     }
-                    let usage = TokenUsage {
-                        prompt_tokens: seq.prompt.len() as u32,
-                        completion_tokens: seq.generated,
-                    };
                     self.deliver_final(&seq.events, text, GenEvent::Done { usage, finish });
                 }
             }
@@ -408,6 +491,19 @@ fn flush(tx: &tokio::sync::mpsc::Sender<GenEvent>, queue: &mut VecDeque<GenEvent
         }
     }
     true
+}
+
+/// Whether a request may start from cells computed for another: not when it asks for a
+/// reproducible answer (temperature 0, or a seed). Cells computed in other batches can differ in
+/// their last bits from a whole prompt computed at once, which may change a greedy or seeded
+/// reply; such a request computes its prompt whole, so its answer depends on its input alone.
+fn may_use_cache(p: &SamplingParams) -> bool {
+    p.temperature > 0.0 && p.seed.is_none()
+}
+
+/// How many leading tokens `a` and `b` share.
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 fn free_cells(ctx: &mut LlamaContext, id: i32) {

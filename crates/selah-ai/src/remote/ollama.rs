@@ -51,9 +51,11 @@ pub fn parse_line(line: &str) -> Parsed {
         let text = content(&v);
         return Parsed::Done {
             text,
+            // Ollama does not say how much of the prompt its cache served.
             usage: TokenUsage {
                 prompt_tokens: count("prompt_eval_count"),
                 completion_tokens: count("eval_count"),
+                cached_prompt_tokens: 0,
             },
             finish,
         };
@@ -146,7 +148,8 @@ mod tests {
                 text: None,
                 usage: TokenUsage {
                     prompt_tokens: 7,
-                    completion_tokens: 3
+                    completion_tokens: 3,
+                    cached_prompt_tokens: 0
                 },
                 finish: FinishReason::Length
             }

@@ -65,6 +65,10 @@ pub fn parse_line(line: &str, st: &mut SseState) -> Parsed {
         st.usage = TokenUsage {
             prompt_tokens: n("prompt_tokens"),
             completion_tokens: n("completion_tokens"),
+            cached_prompt_tokens: u
+                .pointer("/prompt_tokens_details/cached_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as u32,
         };
     }
     let choice = v.pointer("/choices/0");
@@ -150,7 +154,8 @@ mod tests {
                 text: None,
                 usage: TokenUsage {
                     prompt_tokens: 5,
-                    completion_tokens: 2
+                    completion_tokens: 2,
+                    cached_prompt_tokens: 0
                 },
                 finish: FinishReason::Length
             }

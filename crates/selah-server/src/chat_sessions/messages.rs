@@ -128,7 +128,7 @@ pub struct Stopped {
 }
 
 const SSE_DOC: &str = "Server-sent events: `token` {text}, then `done` {message_id, user_message_id, \
-    usage {prompt_tokens, completion_tokens, total_tokens}, context {included_messages, \
+    usage {prompt_tokens, completion_tokens, total_tokens, cached_prompt_tokens}, context {included_messages, \
     omitted_messages, summarised, passages, truncated, tokens}, citations [{document_id, title, passage_id, \
     char_start, char_end}], finish} or `error` {code, message}";
 

@@ -227,6 +227,7 @@ fn fallback(job: &ReplyJob, pieces: usize) -> TokenUsage {
     TokenUsage {
         prompt_tokens: u32::try_from(job.prompt_tokens).unwrap_or(u32::MAX),
         completion_tokens: u32::try_from(pieces).unwrap_or(u32::MAX),
+        cached_prompt_tokens: 0,
     }
 }
 
@@ -241,6 +242,7 @@ fn done_event(job: &ReplyJob, usage: TokenUsage, finish: FinishReason) -> Event 
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
                 "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+                "cached_prompt_tokens": usage.cached_prompt_tokens,
             },
             "context": {
                 "included_messages": c.included_messages,

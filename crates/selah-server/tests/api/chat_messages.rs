@@ -196,6 +196,10 @@ async fn reply_streams_and_both_messages_are_stored_on(db: Db) {
     );
     assert!(p > 0 && c > 0 && c <= 24, "{done}");
     assert_eq!(usage["total_tokens"].as_u64().unwrap(), p + c);
+    assert!(
+        usage["cached_prompt_tokens"].as_u64().unwrap() < p,
+        "{done}"
+    );
     assert_eq!(done["context"]["included_messages"], 1);
     assert_eq!(done["context"]["omitted_messages"], 0);
     assert_eq!(done["context"]["summarised"], false);
@@ -224,10 +228,23 @@ async fn seed_and_temperature_zero_repeat_exactly() {
     let founder = app.founder().await;
     let (a, b) = (new_session(&founder).await, new_session(&founder).await);
     let q = "Write one sentence about the sea.";
-    let (t1, _) = chat(&founder, &a, q, greedy(32)).await;
-    let (t2, _) = chat(&founder, &b, q, greedy(32)).await;
+    let (t1, d1) = chat(&founder, &a, q, greedy(32)).await;
+    let (t2, d2) = chat(&founder, &b, q, greedy(32)).await;
     assert!(!t1.is_empty());
     assert_eq!(t1, t2);
+    // A reproducible request computes its prompt whole, although the same one just ran.
+    let n = |d: &Value, k: &str| d["usage"][k].as_u64().unwrap();
+    assert_eq!(n(&d1, "prompt_tokens"), n(&d2, "prompt_tokens"));
+    assert_eq!(n(&d2, "cached_prompt_tokens"), 0, "{d2}");
+    // An ordinary (unseeded, sampled) next turn computes only what is new: everything up to
+    // the last reply comes from the engine's cells (top_k 1 keeps the reply short and sane).
+    let sampled = json!({"temperature": 0.7, "top_k": 1, "max_tokens": 16});
+    let (_, d3) = chat(&founder, &a, "And one about the sky.", sampled).await;
+    assert!(
+        n(&d3, "cached_prompt_tokens") >= n(&d1, "prompt_tokens") - 1
+            && n(&d3, "cached_prompt_tokens") < n(&d3, "prompt_tokens"),
+        "{d3} after {d1}"
+    );
     app.stop().await;
 }
 
@@ -437,6 +454,7 @@ async fn token_count_equals_the_tokenizer_count_of_the_stored_messages_on(db: Db
         batch_threads: 1,
         context_size: 256,
         max_sequences: 1,
+        ..EngineOptions::default()
     };
     let tok = tokio::task::spawn_blocking(move || LocalModel::load(&test_model(), &opts).unwrap())
         .await
