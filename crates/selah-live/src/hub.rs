@@ -19,6 +19,9 @@ use crate::room::{Event, Loaded, ReplayRefused, Replica, RoomInfo};
 
 /// Messages a connection may have queued before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 1024;
+/// Document frames from other instances that may wait to be applied here. Beyond it frames are
+/// dropped and their rooms reported by [`Hub::lost_documents`], to be reloaded from the store.
+pub const DOC_QUEUE: usize = 4096;
 
 /// A client connection, as the rooms see it.
 pub struct Conn {
@@ -111,10 +114,16 @@ impl Members {
     }
 }
 
+/// The queue of document frames from other instances, and the rooms that overflowed it.
+struct DocSink {
+    tx: mpsc::Sender<DocFrame>,
+    lost: Mutex<std::collections::HashSet<String>>,
+}
+
 /// This instance's rooms.
 pub struct Hub {
     rooms: Mutex<HashMap<String, Arc<Slot>>>,
-    doc_sink: std::sync::OnceLock<mpsc::UnboundedSender<DocFrame>>,
+    doc_sink: std::sync::OnceLock<DocSink>,
     bus: Bus,
     buffer_cap: usize,
     instance: String,
@@ -145,20 +154,45 @@ impl Hub {
         &self.instance
     }
 
-    /// Where document frames from other instances go, in the order they arrive.
-    pub fn document_frames(&self) -> Option<mpsc::UnboundedReceiver<DocFrame>> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.doc_sink.set(tx).ok()?;
+    /// Where document frames from other instances go, in the order they arrive (once: `None`
+    /// for a second caller).
+    pub fn document_frames(&self) -> Option<mpsc::Receiver<DocFrame>> {
+        let (tx, rx) = mpsc::channel(DOC_QUEUE);
+        let sink = DocSink {
+            tx,
+            lost: Mutex::default(),
+        };
+        self.doc_sink.set(sink).ok()?;
         Some(rx)
     }
 
-    /// A document frame from the bus; this instance's own are dropped.
+    /// A document frame from the bus; this instance's own are dropped. When the receiver is
+    /// [`DOC_QUEUE`] frames behind, the frame is dropped and its room marked lost.
     pub fn deliver_doc(&self, frame: DocFrame) {
-        if frame.instance != self.instance
-            && let Some(tx) = self.doc_sink.get()
-        {
-            let _ = tx.send(frame);
+        if frame.instance == self.instance {
+            return;
         }
+        if let Some(sink) = self.doc_sink.get()
+            && let Err(mpsc::error::TrySendError::Full(f)) = sink.tx.try_send(frame)
+        {
+            sink.lost
+                .lock()
+                .expect("lost documents lock")
+                .insert(f.room);
+        }
+    }
+
+    /// Rooms whose document missed frames from other instances since the last call: the copy
+    /// here is behind and must be reloaded from the store (where every update was written
+    /// before it was published).
+    pub fn lost_documents(&self) -> Vec<String> {
+        self.doc_sink
+            .get()
+            .map(|s| {
+                let mut lost = s.lost.lock().expect("lost documents lock");
+                std::mem::take(&mut *lost).into_iter().collect()
+            })
+            .unwrap_or_default()
     }
 
     /// A fresh connection id.
@@ -370,4 +404,46 @@ fn rand_u32() -> u32 {
             .unwrap_or(0),
     );
     h.finish() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(room: &str, instance: &str) -> DocFrame {
+        DocFrame {
+            room: room.into(),
+            instance: instance.into(),
+            id: None,
+            frame: Bytes::from_static(b"\x01"),
+        }
+    }
+
+    #[test]
+    fn document_frames_are_bounded_and_an_overflow_names_its_room() {
+        let hub = Hub::new(Bus::Local, 8);
+        let mut rx = hub.document_frames().expect("first receiver");
+        assert!(hub.document_frames().is_none(), "one receiver only");
+        // This instance's own frames never queue.
+        hub.deliver_doc(frame("a", hub.instance()));
+        assert!(rx.try_recv().is_err());
+        for _ in 0..DOC_QUEUE {
+            hub.deliver_doc(frame("a", "other"));
+        }
+        assert!(
+            hub.lost_documents().is_empty(),
+            "a full queue loses nothing"
+        );
+        hub.deliver_doc(frame("b", "other"));
+        hub.deliver_doc(frame("b", "other"));
+        assert_eq!(hub.lost_documents(), vec!["b".to_string()]);
+        assert!(hub.lost_documents().is_empty(), "reported once");
+        // Everything that fitted is still delivered, in order.
+        let mut n = 0;
+        while let Ok(f) = rx.try_recv() {
+            assert_eq!(f.room, "a");
+            n += 1;
+        }
+        assert_eq!(n, DOC_QUEUE);
+    }
 }

@@ -122,7 +122,7 @@ impl Server {
         let ai = selah_ai::Runtime::start(&config, &data_dir, store.clone())
             .await
             .context("cannot start the AI runtime")?;
-        let live = live::Live::start(&config.live).await?;
+        let live = live::Live::start(&config.live, store.clone()).await?;
         Ok(Self::assemble(
             config, data_dir, store, listener, ai, vault, live,
         ))

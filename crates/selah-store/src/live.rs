@@ -74,7 +74,8 @@ pub struct LiveSession {
     pub kind: String,
     /// Joined at (ms).
     pub joined_at: i64,
-    /// Left at (ms); `None` while still there, or if the server stopped first.
+    /// Left at (ms); `None` while still there. After a crash, the last time the server saw them
+    /// there.
     pub left_at: Option<i64>,
     /// Whether they marked the sit complete.
     pub completed: bool,
@@ -385,21 +386,53 @@ impl Store {
         rows.iter().map(checkin).collect()
     }
 
-    /// Records that a user joined a meditation or breathing room; returns the record's id.
-    pub async fn start_live_session(&self, room: &LiveRoom, user_id: &str) -> Result<String> {
+    /// Records that a user joined a meditation or breathing room, held open by the server
+    /// instance `instance`; returns the record's id.
+    pub async fn start_live_session(
+        &self,
+        room: &LiveRoom,
+        user_id: &str,
+        instance: &str,
+    ) -> Result<String> {
         let id = new_id();
+        let now = now_ms();
         sqlx::query(
-            "INSERT INTO live_participation (id, room_id, user_id, kind, joined_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO live_participation (id, room_id, user_id, kind, joined_at, instance, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $5)",
         )
         .bind(&id)
         .bind(&room.id)
         .bind(user_id)
         .bind(&room.kind)
-        .bind(now_ms())
+        .bind(now)
+        .bind(instance)
         .execute(self.writer())
         .await
         .map_err(StoreError::from_sqlx)?;
         Ok(id)
+    }
+
+    /// Marks every record `instance` holds open as seen at `now` (ms); returns how many.
+    pub async fn touch_live_sessions(&self, instance: &str, now: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE live_participation SET seen_at = $1 WHERE instance = $2 AND left_at IS NULL",
+        )
+        .bind(now)
+        .bind(instance)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Closes the open records last seen before `before` (ms): the process holding them died.
+    /// Each ends at the last time it was seen. Returns how many were closed.
+    pub async fn close_stale_live_sessions(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE live_participation SET left_at = seen_at WHERE left_at IS NULL AND seen_at < $1",
+        )
+        .bind(before)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Records that the user left (the record from [`Store::start_live_session`]).

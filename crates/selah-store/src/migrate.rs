@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_vault_identity"),
     migration!(7, "0007_vault_items"),
     migration!(8, "0008_live"),
+    migration!(9, "0009_live_attendance"),
 ];
 
 /// The newest schema version this binary knows.

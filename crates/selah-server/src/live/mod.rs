@@ -1,9 +1,11 @@
 //! Live sessions over WebSockets (docs/LIVE.md): the upgrade and its checks (`upgrade.rs`), one
 //! task pair per connection with heartbeat and limits (`connection.rs`), the JSON requests
-//! (`requests.rs`), collaborative documents for y-websocket clients (`yjs.rs`), and the REST
-//! side: rooms, chat history, breathing presets and one's own wellbeing history (`rest.rs`).
-//! Rooms, timers and fan-out are `selah_live`'s.
+//! (`requests.rs`), collaborative documents for y-websocket clients (`yjs.rs`), attendance
+//! records kept true across crashes (`attendance.rs`), and the REST side: rooms, chat history,
+//! breathing presets and one's own wellbeing history (`rest.rs`). Rooms, timers and fan-out are
+//! `selah_live`'s.
 
+mod attendance;
 mod connection;
 mod requests;
 mod rest;
@@ -19,6 +21,7 @@ use axum::routing::get;
 use selah_core::config::LiveConfig;
 use selah_live::bus::{Bus, RedisBus};
 use selah_live::hub::Hub;
+use selah_store::Store;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
@@ -34,8 +37,9 @@ pub struct Live {
 }
 
 impl Live {
-    /// The hub, connected to Redis when `live.redis_url` is set.
-    pub async fn start(config: &LiveConfig) -> anyhow::Result<Arc<Self>> {
+    /// The hub, connected to Redis when `live.redis_url` is set, keeping attendance records in
+    /// `store`.
+    pub async fn start(config: &LiveConfig, store: Store) -> anyhow::Result<Arc<Self>> {
         let heartbeat = Duration::from_secs(config.heartbeat_secs);
         let url = config.redis_url.expose().trim();
         let bus = if url.is_empty() {
@@ -54,13 +58,19 @@ impl Live {
         if matches!(hub.bus(), Bus::Redis(_))
             && let Some(frames) = hub.document_frames()
         {
-            tokio::spawn(yjs::apply_remote(docs.clone(), frames));
+            tokio::spawn(yjs::apply_remote(
+                docs.clone(),
+                Arc::downgrade(&hub),
+                frames,
+            ));
         }
-        Ok(Arc::new(Self {
+        let live = Arc::new(Self {
             hub,
             docs,
             users: Mutex::default(),
-        }))
+        });
+        attendance::keep(Arc::downgrade(&live), store, heartbeat);
+        Ok(live)
     }
 
     /// Takes one of the user's connection slots, or `None` when they hold `limit` already.

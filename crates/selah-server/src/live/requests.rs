@@ -410,7 +410,7 @@ impl Session {
                 Some(
                     self.state
                         .store
-                        .start_live_session(room, self.user.id())
+                        .start_live_session(room, self.user.id(), self.state.live.hub.instance())
                         .await
                         .map_err(store)?,
                 )

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -16,6 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use selah_core::Permission;
 use selah_live::bus::{Bus, DocFrame};
 use selah_live::doc::{REMOTE_PEER, SharedDoc};
+use selah_live::hub::Hub;
 use selah_store::live::LiveRoom;
 use tokio::sync::mpsc;
 
@@ -217,7 +218,9 @@ async fn serve(socket: WebSocket, state: AppState, room: LiveRoom, _slot: Slot) 
     };
     if empty {
         let mut rooms = state.live.docs.rooms.lock().expect("docs lock");
+        // Only this document: it may have been replaced by a fresh load (`reload_behind`).
         if let Some(d) = rooms.get(&room.id)
+            && Arc::ptr_eq(d, &doc)
             && d.try_lock().is_ok_and(|d| d.peers.is_empty())
         {
             rooms.remove(&room.id);
@@ -327,9 +330,20 @@ async fn compact(state: &AppState, room: &str, d: &mut DocRoom) {
 }
 
 /// Applies frames from other instances to the documents open here, in the order they came,
-/// and passes them to the local peers.
-pub(super) async fn apply_remote(docs: Arc<Docs>, mut frames: mpsc::UnboundedReceiver<DocFrame>) {
+/// and passes them to the local peers. A document that missed frames because this instance
+/// fell behind is reloaded instead (`reload_behind`).
+pub(super) async fn apply_remote(
+    docs: Arc<Docs>,
+    hub: Weak<Hub>,
+    mut frames: mpsc::Receiver<DocFrame>,
+) {
     while let Some(f) = frames.recv().await {
+        let Some(lost) = hub.upgrade().map(|h| h.lost_documents()) else {
+            return;
+        };
+        for room in lost {
+            reload_behind(&docs, &room).await;
+        }
         let Some(doc) = docs.rooms.lock().expect("docs lock").get(&f.room).cloned() else {
             continue;
         };
@@ -349,6 +363,24 @@ pub(super) async fn apply_remote(docs: Arc<Docs>, mut frames: mpsc::UnboundedRec
                 tracing::warn!(error = %e, "live: a document frame from another instance was refused")
             }
         }
+    }
+}
+
+/// A document that missed frames from other instances: it is dropped and its peers are closed
+/// with "try again later"; they reconnect and the document loads afresh from the store, which
+/// holds every update (each is stored before it is published).
+async fn reload_behind(docs: &Docs, room: &str) {
+    let Some(doc) = docs.rooms.lock().expect("docs lock").remove(room) else {
+        return;
+    };
+    let d = doc.lock().await;
+    tracing::warn!(
+        room,
+        peers = d.peers.len(),
+        "live: a document fell behind the other instances; its clients reconnect to reload it"
+    );
+    for p in d.peers.values() {
+        let _ = p.try_send(close(1013, "this server fell behind; reconnect"));
     }
 }
 
