@@ -409,6 +409,78 @@ async fn password_reset_ends_the_users_sessions() {
     assert_eq!(audit_count(&app, "user.password_reset").await, 1);
 }
 
+/// A password over the cap (1024 characters) is refused on creation and on a reset, and
+/// nothing changes: no account is made, the old password still signs in, sessions survive.
+/// Exactly 1024 characters is accepted by both.
+#[tokio::test]
+async fn passwords_over_1024_characters_are_refused() {
+    let app = TestApp::spawn().await;
+    let founder = app.founder().await;
+    let admin = app.user_with_role(&founder, "adm", "admin").await;
+    let member = app.user_with_role(&founder, "mem", "member").await;
+    drop_step_up(&app, &founder).await;
+    let mid = id_of(&member).await;
+    let long = "p".repeat(1025);
+    let names = |r: &Resp| -> Vec<String> {
+        r.body["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let r = admin
+        .post(
+            USERS,
+            json!({"username": "bob", "password": long, "role": "member"}),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1024"),
+        "{}",
+        r.text
+    );
+    assert_eq!(names(&admin.get(USERS).await), ["founder", "adm", "mem"]);
+    assert_eq!(audit_count(&app, "user.created").await, 2);
+
+    let path = format!("{USERS}/{mid}/password");
+    let r = admin.put(&path, json!({"password": long})).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    assert_eq!(
+        member.get("/api/v1/auth/me").await.status,
+        200,
+        "a refused reset ends no session"
+    );
+    let with_long = app
+        .client()
+        .post(
+            "/api/v1/auth/login",
+            json!({"username": "mem", "password": long}),
+        )
+        .await;
+    assert_error(&with_long, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    app.login("mem", USER_PASSWORD).await;
+    assert_eq!(audit_count(&app, "user.password_reset").await, 0);
+
+    // At the cap, both go through.
+    let max = "q".repeat(1024);
+    let r = admin
+        .post(
+            USERS,
+            json!({"username": "bob", "password": max, "role": "member"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    app.login("bob", &max).await;
+    assert_eq!(admin.put(&path, json!({"password": max})).await.status, 204);
+    app.login("mem", &max).await;
+}
+
 #[tokio::test]
 async fn permission_overrides_need_the_stepped_up_founder_and_valid_keys() {
     let app = TestApp::spawn().await;

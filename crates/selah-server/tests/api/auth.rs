@@ -128,6 +128,44 @@ async fn setup_validates_its_input() {
     assert_eq!(app.state.store.count_users().await.unwrap(), 0);
 }
 
+/// The password cap (1024 characters, counted as characters) holds at setup: 1025 is refused
+/// and no founder is made; exactly 1024 is accepted and signs in.
+#[tokio::test]
+async fn setup_refuses_a_password_over_1024_characters() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    for long in ["p".repeat(1025), "é".repeat(1025)] {
+        let r = c
+            .post(SETUP, json!({"username": "founder", "password": long}))
+            .await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 1024"),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(app.state.store.count_users().await.unwrap(), 0);
+    assert_eq!(
+        c.get("/api/v1/setup/status").await.body["needs_setup"],
+        true
+    );
+    assert!(
+        !audit_types(&app)
+            .await
+            .contains(&"setup.founder_created".to_string())
+    );
+    let max = "é".repeat(1024);
+    let r = c
+        .post(SETUP, json!({"username": "founder", "password": max}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.login("founder", &max).await;
+}
+
 async fn concurrent_setup(app: &TestApp) {
     let mut tasks = Vec::new();
     for i in 0..10 {
@@ -854,6 +892,54 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     app.login("alice", "a-brand-new-password").await;
     let changes = audit_details(&app, "user.password_changed").await;
     assert!(changes.iter().all(|d| !d.contains("a-brand-new-password")));
+}
+
+/// A new password over the cap (1024 characters) is refused: the old password still signs
+/// in, the long one does not, and the other sessions survive.
+#[tokio::test]
+async fn a_new_password_over_1024_characters_is_refused() {
+    let app = TestApp::spawn().await;
+    let founder = app.founder().await;
+    let alice = app.user_with_role(&founder, "alice", "member").await;
+    let alice2 = app.login("alice", USER_PASSWORD).await;
+    let long = "n".repeat(1025);
+    let r = alice
+        .post(
+            "/api/v1/auth/password",
+            json!({"current_password": USER_PASSWORD, "new_password": long}),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1024"),
+        "{}",
+        r.text
+    );
+    assert_eq!(alice.get("/api/v1/auth/me").await.status, 200);
+    assert_eq!(
+        alice2.get("/api/v1/auth/me").await.status,
+        200,
+        "a refused change ends no session"
+    );
+    let with_long = app
+        .client()
+        .post(LOGIN, json!({"username": "alice", "password": long}))
+        .await;
+    assert_error(&with_long, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    app.login("alice", USER_PASSWORD).await;
+    // At the cap, the change goes through.
+    let max = "n".repeat(1024);
+    let r = alice
+        .post(
+            "/api/v1/auth/password",
+            json!({"current_password": USER_PASSWORD, "new_password": max}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    app.login("alice", &max).await;
 }
 
 #[tokio::test]

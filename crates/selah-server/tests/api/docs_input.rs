@@ -1,17 +1,18 @@
 //! Documents and search refuse bad input clearly and lose nothing: anonymous and guest writes,
 //! malformed and incomplete multipart forms, empty, unknown-format and oversized files (with
 //! and without a declared length: nothing is kept), invalid notes, edits and search
-//! parameters; and concurrent uploads all land.
+//! parameters; and concurrent uploads all land. Someone else's document, or one of another
+//! scope, answers 404 (403 for a team guest's changes) and is left exactly as it was.
 
 use std::collections::BTreeSet;
 
 use reqwest::{Method, StatusCode};
-use selah_core::Role;
+use selah_core::{Role, TeamRole};
 use serde_json::json;
 
 use crate::common::*;
 use crate::docs_support::*;
-use crate::scope::direct_user;
+use crate::scope::{direct_user, send_in};
 
 fn leftovers(app: &TestApp) -> Vec<String> {
     match std::fs::read_dir(app.data_dir.path().join("documents")) {
@@ -252,6 +253,182 @@ async fn bad_notes_edits_and_searches_are_refused() {
         );
     }
     app.stop().await;
+}
+
+/// A title over the limit POST uses (200 characters, counted as characters) is refused by
+/// PATCH too, alone or with a new body, and the document is left exactly as it was.
+#[tokio::test]
+async fn an_oversized_title_is_refused_on_edit_and_changes_nothing() {
+    let app = app_with_docs(Db::Sqlite, |_| {}).await;
+    let founder = app.founder().await;
+    let id = note(
+        &founder,
+        "Minutes",
+        "The board met on Tuesday and chose a treasurer.",
+    )
+    .await;
+    let before = settle(&founder, &id).await;
+    assert_eq!(before["state"], "ready");
+    let path = format!("{DOCS}/{id}");
+    for body in [
+        json!({"title": "t".repeat(201)}),
+        json!({"title": "é".repeat(201)}),
+        json!({"title": format!("  {}  ", "x".repeat(201))}),
+        json!({"title": "t".repeat(201), "body": "The minutes were replaced."}),
+    ] {
+        let r = founder.patch(&path, body).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("200 characters"),
+            "{}",
+            r.text
+        );
+    }
+    let after = founder.get(&path).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.text);
+    assert_eq!(after.body, before, "a refused edit changes nothing");
+    assert_eq!(after.body["title"], "Minutes");
+    // Exactly at the limit, in two-byte characters, is accepted.
+    let r = founder
+        .patch(&path, json!({"title": "é".repeat(200)}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(founder.get(&path).await.body["title"], "é".repeat(200));
+    app.stop().await;
+}
+
+/// Everyone but the owner, in every context they can name, gets 404 for a document: another
+/// member, a team outsider (also when naming the team), a guest outside the team, and the
+/// owner in the wrong context. Guests lack `docs.write`, so their changes get 403; a team
+/// guest reads the team's document (`docs.read`). Nothing changes for the owner.
+async fn others_cannot_touch_a_document(db: Db) {
+    let app = app_with_docs(db, |_| {}).await;
+    let (alice_id, alice) = direct_user(&app, "alice", Role::Member).await;
+    let (bob_id, bob) = direct_user(&app, "bob", Role::Member).await;
+    let (_, carol) = direct_user(&app, "carol", Role::Member).await;
+    let (guest_id, guest) = direct_user(&app, "gus", Role::Guest).await;
+    let team = app
+        .state
+        .store
+        .create_team("clinic", &alice_id)
+        .await
+        .unwrap()
+        .team
+        .id;
+    for (uid, role) in [(&bob_id, TeamRole::Member), (&guest_id, TeamRole::Guest)] {
+        app.state.store.add_member(&team, uid, role).await.unwrap();
+    }
+    let alice_t = Api {
+        team: Some(team.clone()),
+        ..alice.clone()
+    };
+    let mine = note(
+        &alice,
+        "Diary",
+        "Alice keeps her diary about the garden here.",
+    )
+    .await;
+    let ours = note(&alice_t, "Roster", "The night shift rota of the clinic.").await;
+    let mine_before = settle(&alice, &mine).await;
+    let ours_before = settle(&alice_t, &ours).await;
+    assert_eq!(mine_before["state"], "ready");
+    assert_eq!(ours_before["state"], "ready");
+
+    let nf = StatusCode::NOT_FOUND;
+    // (who, context, document, GET answer, PATCH and DELETE answer)
+    let cases = [
+        ("bob", &bob, None, &mine, nf, nf),
+        ("bob in the team", &bob, Some(&team), &mine, nf, nf),
+        ("carol", &carol, None, &mine, nf, nf),
+        // A guest outside any team lacks docs.write: refused before the document is looked up.
+        ("guest", &guest, None, &mine, nf, StatusCode::FORBIDDEN),
+        ("bob, personal", &bob, None, &ours, nf, nf),
+        ("carol", &carol, None, &ours, nf, nf),
+        ("carol naming the team", &carol, Some(&team), &ours, nf, nf),
+        (
+            "guest, personal",
+            &guest,
+            None,
+            &ours,
+            nf,
+            StatusCode::FORBIDDEN,
+        ),
+        ("alice, personal", &alice, None, &ours, nf, nf),
+        (
+            "guest in the team",
+            &guest,
+            Some(&team),
+            &ours,
+            StatusCode::OK,
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (who, api, ctx, doc, read, change) in cases {
+        let path = format!("{DOCS}/{doc}");
+        let ctx = ctx.map(String::as_str);
+        let code = |s: StatusCode| if s == nf { "not_found" } else { "forbidden" };
+        let r = send_in(api, Method::GET, &path, ctx, None).await;
+        if read == StatusCode::OK {
+            assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text);
+            assert_eq!(r.body, ours_before, "{who}");
+        } else {
+            assert_error(&r, read, code(read));
+        }
+        let r = send_in(
+            api,
+            Method::PATCH,
+            &path,
+            ctx,
+            Some(json!({"title": "Taken over", "body": "Overwritten."})),
+        )
+        .await;
+        assert_error(&r, change, code(change));
+        let r = send_in(
+            api,
+            Method::PATCH,
+            &path,
+            ctx,
+            Some(json!({"title": "Taken"})),
+        )
+        .await;
+        assert_error(&r, change, code(change));
+        let r = send_in(api, Method::DELETE, &path, ctx, None).await;
+        assert_error(&r, change, code(change));
+    }
+
+    // The owner finds both exactly as they were, listed where they belong.
+    let r = alice.get(&format!("{DOCS}/{mine}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body, mine_before);
+    assert_eq!(r.body["title"], "Diary");
+    let r = alice_t.get(&format!("{DOCS}/{ours}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body, ours_before);
+    assert_eq!(r.body["title"], "Roster");
+    let titles = |r: &Resp| -> Vec<String> {
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(titles(&alice.get(DOCS).await), ["Diary"]);
+    assert_eq!(titles(&alice_t.get(DOCS).await), ["Roster"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn others_cannot_read_change_or_delete_a_document_on_sqlite() {
+    others_cannot_touch_a_document(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn others_cannot_read_change_or_delete_a_document_on_postgres() {
+    others_cannot_touch_a_document(Db::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

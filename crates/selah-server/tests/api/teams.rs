@@ -304,6 +304,48 @@ async fn concurrent_demotions_keep_an_owner_on_postgres() {
     concurrent_demotions(Db::Postgres).await;
 }
 
+/// Two owners removing each other at the same moment: exactly one removal lands and the other
+/// is refused, with 409 by the last-owner rule, or with 404 when the loser's own membership
+/// was checked after the winner had removed it. The winner is left as the only owner.
+async fn concurrent_removals(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
+    let (a_id, a) = direct_user(&app, "ada", Role::Admin).await;
+    let (b_id, b) = direct_user(&app, "bob", Role::Member).await;
+    for round in 0..5 {
+        let team = new_team(&a, &format!("t{round}")).await;
+        invite(&a, &team, &b, &b_id, TeamRole::Owner).await;
+        let (pa, pb) = (
+            format!("/api/v1/teams/{team}/members/{b_id}"),
+            format!("/api/v1/teams/{team}/members/{a_id}"),
+        );
+        let (ra, rb) = tokio::join!(a.delete(&pa), b.delete(&pb));
+        let (winner, loser) = match (ra.status, rb.status) {
+            (StatusCode::NO_CONTENT, s) if s != StatusCode::NO_CONTENT => (&a_id, &rb),
+            (s, StatusCode::NO_CONTENT) if s != StatusCode::NO_CONTENT => (&b_id, &ra),
+            other => panic!("round {round}: {other:?}: {} / {}", ra.text, rb.text),
+        };
+        if loser.status == StatusCode::CONFLICT {
+            assert_error(loser, StatusCode::CONFLICT, "conflict");
+        } else {
+            assert_error(loser, StatusCode::NOT_FOUND, "not_found");
+        }
+        let members = app.state.store.team_members(&team).await.unwrap();
+        assert_eq!(members.len(), 1, "round {round}: {members:?}");
+        assert_eq!(&members[0].user_id, winner, "round {round}");
+        assert_eq!(members[0].role, TeamRole::Owner, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_mutual_removals_keep_an_owner_on_sqlite() {
+    concurrent_removals(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_mutual_removals_keep_an_owner_on_postgres() {
+    concurrent_removals(Db::Postgres).await;
+}
+
 #[tokio::test]
 async fn me_lists_my_teams_with_my_role() {
     let app = TestApp::spawn().await;

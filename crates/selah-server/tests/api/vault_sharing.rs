@@ -1,10 +1,11 @@
 //! Sharing vault items: headers rewrapped by the owner's client for new recipients (the payload
 //! untouched), the recipient decrypting with their own key, unsharing cutting access at once,
-//! team items seen only by members who are recipients, and the refusals.
+//! team items seen only by members who are recipients, and the refusals: neither a recipient
+//! nor a stranger reshares, restores or touches the owner's uploads.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use selah_core::TeamRole;
 use selah_vault::age::Recipient;
 use serde_json::{Map, Value, json};
@@ -214,4 +215,134 @@ async fn items_are_shared_by_rewrapped_headers_on_sqlite() {
 #[tokio::test]
 async fn items_are_shared_by_rewrapped_headers_on_postgres() {
     sharing(Db::Postgres).await;
+}
+
+/// A recipient (bob) and a stranger outside every team of alice's (carol), each with a
+/// well-formed body, are refused alice's sharing, restore and uploads with 404; carol does not
+/// even read the headers, while bob does (a recipient reads what he decrypts). Alice's items,
+/// headers, trash and upload are exactly as they were, and still hers to use.
+async fn others_are_refused(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
+    let founder = app.founder().await;
+    let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
+    let bob = with_vault(app.user_with_role(&founder, "bob", "member").await).await;
+    let carol = with_vault(app.user_with_role(&founder, "carol", "member").await).await;
+    let t = founder
+        .post("/api/v1/teams", json!({"name": "clinic"}))
+        .await;
+    let team = t.body["id"].as_str().unwrap().to_string();
+    invite(&founder, &team, &alice.api, &alice.id, TeamRole::Member).await;
+    invite(&founder, &team, &bob.api, &bob.id, TeamRole::Member).await;
+
+    // A personal item shared with bob; another shared with him at creation, then trashed; and
+    // a new version of the first one half uploaded.
+    let me = [&alice.key.recipient()];
+    let both = [&alice.key.recipient(), &bob.key.recipient()];
+    let item = create(&alice, "file", "notes.txt", None).await;
+    let id = item["id"].as_str().unwrap().to_string();
+    upload(&alice.api, &id, &seal(b"secret", &me), 1 << 20).await;
+    let share = rewrapped(&alice, &id, &[&alice, &bob]).await;
+    let recipients = format!("/api/v1/vault/items/{id}/recipients");
+    let r = alice.api.put(&recipients, share).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = alice
+        .api
+        .post(
+            "/api/v1/vault/items",
+            json!({"kind": "file", "meta": meta("old.txt", &[], &both), "recipients": [bob.id]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let old = r.body["id"].as_str().unwrap().to_string();
+    let r = alice
+        .api
+        .delete(&format!("/api/v1/vault/items/{old}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let next = seal(&bytes(300_000, 7), &both);
+    let up = start_upload(&alice.api, &id, &next).await;
+    let r = patch(&alice.api, &up, 0, next[..100_000].to_vec()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let item_path = format!("/api/v1/vault/items/{id}");
+    let headers_path = format!("/api/v1/vault/items/{id}/headers");
+    let trash = "/api/v1/vault/items?trashed=true";
+    let item_before = alice.api.get(&item_path).await.body;
+    let headers_before = alice.api.get(&headers_path).await.body;
+    let trash_before = alice.api.get(trash).await.body;
+    assert_eq!(item_before["recipients"].as_array().unwrap().len(), 2);
+    assert_eq!(trash_before.as_array().unwrap().len(), 1);
+
+    // Bob, a recipient: reads the headers and rewraps them properly, keeping alice or not.
+    let keep_alice = rewrapped(&bob, &id, &[&alice, &bob]).await;
+    assert_eq!(keep_alice["row_version"], item_before["row_version"]);
+    let only_bob = rewrapped(&bob, &id, &[&bob]).await;
+    // Carol, a stranger: sees nothing; sends a body that passes every check but ownership
+    // (alice's own rewrap for herself alone, one stanza: carol's).
+    assert_error(
+        &carol.api.get(&headers_path).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let mut from_carol = rewrapped(&alice, &id, &[&alice]).await;
+    from_carol["recipients"] = json!([]);
+    for (who, api, body) in [
+        ("bob", &bob.api, keep_alice),
+        ("bob alone", &bob.api, only_bob),
+        ("carol", &carol.api, from_carol),
+    ] {
+        let r = api.put(&recipients, body).await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+        let r = api
+            .post(&format!("/api/v1/vault/items/{old}/restore"), json!({}))
+            .await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+        let r = tus(api, Method::HEAD, &up).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}: HEAD");
+        assert!(!r.headers().contains_key("upload-offset"), "{who}");
+        let r = tus(api, Method::DELETE, &up).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}: DELETE");
+        let r = patch(api, &up, 100_000, next[100_000..].to_vec()).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}: PATCH");
+    }
+
+    // Nothing changed.
+    assert_eq!(alice.api.get(&item_path).await.body, item_before);
+    assert_eq!(alice.api.get(&headers_path).await.body, headers_before);
+    assert_eq!(alice.api.get(trash).await.body, trash_before);
+    assert_eq!(
+        open(&download(&bob.api, &id, None).await.unwrap(), &bob.key).unwrap(),
+        b"secret"
+    );
+    let head = tus(&alice.api, Method::HEAD, &up).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["upload-offset"], "100000");
+    assert!(
+        app.data_dir
+            .path()
+            .join("vault/uploads")
+            .join(up.rsplit('/').next().unwrap())
+            .exists()
+    );
+    // And alice still finishes her upload and restores her item.
+    let r = patch(&alice.api, &up, 100_000, next[100_000..].to_vec()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(r.headers().contains_key("selah-version-id"));
+    assert_eq!(download(&alice.api, &id, None).await.unwrap(), next);
+    let r = alice
+        .api
+        .post(&format!("/api/v1/vault/items/{old}/restore"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(count(&alice.api, "/api/v1/vault/items").await, 2);
+}
+
+#[tokio::test]
+async fn recipients_and_strangers_cannot_reshare_restore_or_touch_uploads_on_sqlite() {
+    others_are_refused(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn recipients_and_strangers_cannot_reshare_restore_or_touch_uploads_on_postgres() {
+    others_are_refused(Db::Postgres).await;
 }
