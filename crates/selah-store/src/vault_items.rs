@@ -256,6 +256,9 @@ impl Store {
         row_version: i64,
     ) -> Result<ItemWrite> {
         let mut tx = self.writer().begin().await?;
+        if parent.is_some() {
+            lock_moves(&mut tx, scope).await?;
+        }
         let Some(current) = locked_row_version(&mut tx, scope, id, true).await? else {
             return Ok(ItemWrite::NotFound);
         };
@@ -445,6 +448,32 @@ pub(crate) async fn locked_row_version(
         .await?
         .map(|r| r.try_get("row_version"))
         .transpose()?)
+}
+
+/// Serialises the moves within one vault (a person's, or a team's) until the transaction ends.
+/// Two moves can each pass the cycle check alone and close a loop together (A into B while B
+/// goes into A; or through longer chains), and on PostgreSQL the pair can also deadlock on the
+/// parent's foreign-key lock. Moves are rare, so they wait their turn; the later one then sees
+/// the earlier one's result. SQLite's single writer connection serialises them already.
+async fn lock_moves(tx: &mut Tx<'_>, scope: &Scope) -> Result<()> {
+    if tx.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    let vault = scope.team_id().unwrap_or(scope.user_id());
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(advisory_key("vault-moves", vault))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A stable 64-bit key for an advisory lock (FNV-1a of `kind` and `id`).
+fn advisory_key(kind: &str, id: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in kind.bytes().chain([0]).chain(id.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
 }
 
 /// Whether `parent` is a live folder the user may change, in the same scope, and (when moving

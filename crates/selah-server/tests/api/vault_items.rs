@@ -1,6 +1,7 @@
 //! Vault items over HTTP: boundary-size round trips through tus uploads and streamed downloads,
 //! the tus protocol's refusals, folders, trash, restore and purge (blobs removed from disk),
-//! the cleanup job, and tampering detected by the client. Both backends where the SQL differs.
+//! the cleanup job, tampering detected by the client, and simultaneous changes and moves.
+//! Both backends where the SQL differs.
 
 use std::time::Duration;
 
@@ -394,6 +395,176 @@ async fn folders_trash_restore_and_purge_on_sqlite() {
 #[tokio::test]
 async fn folders_trash_restore_and_purge_on_postgres() {
     trash_and_purge(Db::Postgres).await;
+}
+
+/// Two changes of one item sent at the same moment with the same row_version: one lands, the
+/// other gets 409, and the stored item is the winner's (its name and its place).
+async fn concurrent_patches(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
+    let founder = app.founder().await;
+    let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
+    let me = [&alice.key.recipient()];
+    let folder = create(&alice, "folder", "target", None).await;
+    let fid = folder["id"].as_str().unwrap();
+    for round in 0..5 {
+        let item = create(&alice, "file", "start", None).await;
+        let id = item["id"].as_str().unwrap();
+        let rv = item["row_version"].as_i64().unwrap();
+        let path = format!("/api/v1/vault/items/{id}");
+        let (ra, rb) = tokio::join!(
+            alice.api.patch(
+                &path,
+                json!({"meta": meta("by a", &[], &me), "row_version": rv})
+            ),
+            alice.api.patch(
+                &path,
+                json!({"meta": meta("by b", &[], &me), "parent_id": fid, "row_version": rv})
+            ),
+        );
+        let (winner, loser, name, parent) = match (ra.status, rb.status) {
+            (StatusCode::OK, StatusCode::CONFLICT) => (&ra, &rb, "by a", None),
+            (StatusCode::CONFLICT, StatusCode::OK) => (&rb, &ra, "by b", Some(fid)),
+            other => panic!("round {round}: {other:?}: {} / {}", ra.text, rb.text),
+        };
+        assert_error(loser, StatusCode::CONFLICT, "conflict");
+        assert_eq!(winner.body["row_version"], rv + 1, "{}", winner.text);
+        let stored = alice.api.get(&path).await;
+        assert_eq!(stored.status, StatusCode::OK, "{}", stored.text);
+        assert_eq!(stored.body["row_version"], rv + 1, "round {round}");
+        assert_eq!(name_of(&stored.body, &alice.key), name, "round {round}");
+        assert_eq!(stored.body["parent_id"].as_str(), parent, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_patches_with_one_row_version_give_one_winner_on_sqlite() {
+    concurrent_patches(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_patches_with_one_row_version_give_one_winner_on_postgres() {
+    concurrent_patches(Db::Postgres).await;
+}
+
+/// Folder A moved into B and B into A at the same moment: exactly one move lands (the other
+/// is refused as a move into its own subtree), so the tree never holds a cycle.
+async fn crossed_moves(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
+    let founder = app.founder().await;
+    let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
+    for round in 0..10 {
+        let a = create(&alice, "folder", "a", None).await;
+        let b = create(&alice, "folder", "b", None).await;
+        let (aid, bid) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+        let (pa, pb) = (
+            format!("/api/v1/vault/items/{aid}"),
+            format!("/api/v1/vault/items/{bid}"),
+        );
+        let (ra, rb) = tokio::join!(
+            alice.api.patch(
+                &pa,
+                json!({"parent_id": bid, "row_version": a["row_version"]})
+            ),
+            alice.api.patch(
+                &pb,
+                json!({"parent_id": aid, "row_version": b["row_version"]})
+            ),
+        );
+        // Read the parents one by one (no recursive query runs over a possible cycle).
+        let a_parent = alice.api.get(&pa).await.body["parent_id"].clone();
+        let b_parent = alice.api.get(&pb).await.body["parent_id"].clone();
+        assert!(
+            !(a_parent == bid && b_parent == aid),
+            "round {round}: a cycle (a in b and b in a): {} {} / {} {}",
+            ra.status,
+            ra.text,
+            rb.status,
+            rb.text
+        );
+        let (loser, moved, parent, other) = match (ra.status, rb.status) {
+            (StatusCode::OK, s) if s != StatusCode::OK => (&rb, &a_parent, bid, &b_parent),
+            (s, StatusCode::OK) if s != StatusCode::OK => (&ra, &b_parent, aid, &a_parent),
+            other => panic!("round {round}: {other:?}: {} / {}", ra.text, rb.text),
+        };
+        assert_error(loser, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        assert_eq!(moved, parent, "round {round}: the winner's move is stored");
+        assert!(
+            other.is_null(),
+            "round {round}: the loser stays at the root"
+        );
+    }
+    // The tree is whole: both folders of every round are under the root, one inside the other.
+    assert_eq!(
+        count(&alice.api, "/api/v1/vault/items?parent_id=root").await,
+        10
+    );
+}
+
+/// A loop through four folders: x and y at the root, p inside y, q inside x. Moving x into p
+/// and y into q each pass the cycle check alone and touch four different rows; together they
+/// would close x → p → y → q → x. Moves in one vault wait their turn, so the second sees the
+/// first and is refused.
+async fn crossed_chain_moves(db: Db) {
+    let app = TestApp::spawn_with(db, |_| {}).await;
+    let founder = app.founder().await;
+    let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
+    for round in 0..5 {
+        let x = create(&alice, "folder", "x", None).await;
+        let y = create(&alice, "folder", "y", None).await;
+        let (xid, yid) = (x["id"].as_str().unwrap(), y["id"].as_str().unwrap());
+        let p = create(&alice, "folder", "p", Some(yid)).await;
+        let q = create(&alice, "folder", "q", Some(xid)).await;
+        let (px, py) = (
+            format!("/api/v1/vault/items/{xid}"),
+            format!("/api/v1/vault/items/{yid}"),
+        );
+        let (rx, ry) = tokio::join!(
+            alice.api.patch(
+                &px,
+                json!({"parent_id": p["id"], "row_version": x["row_version"]})
+            ),
+            alice.api.patch(
+                &py,
+                json!({"parent_id": q["id"], "row_version": y["row_version"]})
+            ),
+        );
+        let statuses = [rx.status, ry.status];
+        assert!(
+            statuses.contains(&StatusCode::OK)
+                && statuses.contains(&StatusCode::UNPROCESSABLE_ENTITY),
+            "round {round}: one move wins, the other would close a loop: {} {} / {} {}",
+            rx.status,
+            rx.text,
+            ry.status,
+            ry.text
+        );
+        let x_parent = alice.api.get(&px).await.body["parent_id"].clone();
+        let y_parent = alice.api.get(&py).await.body["parent_id"].clone();
+        assert!(
+            x_parent.is_null() || y_parent.is_null(),
+            "round {round}: a loop: x in {x_parent}, y in {y_parent}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossed_moves_through_a_chain_never_make_a_loop_on_sqlite() {
+    crossed_chain_moves(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossed_moves_through_a_chain_never_make_a_loop_on_postgres() {
+    crossed_chain_moves(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossed_folder_moves_never_make_a_cycle_on_sqlite() {
+    crossed_moves(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossed_folder_moves_never_make_a_cycle_on_postgres() {
+    crossed_moves(Db::Postgres).await;
 }
 
 /// The cleanup job purges old trash and removes files nothing names.
