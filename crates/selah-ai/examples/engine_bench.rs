@@ -147,8 +147,9 @@ async fn second_turn(
                 content: "Now summarise that in two sentences.".into(),
             });
             let second = model.render_chat(&turns)?;
+            // An ordinary chat request (sampled, unseeded) may use the cache; a reproducible
+            // one would compute its prompt whole.
             let params = SamplingParams {
-                temperature: 0.0,
                 max_tokens: 1,
                 ..Default::default()
             };
