@@ -138,14 +138,11 @@ async fn setup_refuses_a_password_over_1024_characters() {
         let r = c
             .post(SETUP, json!({"username": "founder", "password": long}))
             .await;
-        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-        assert!(
-            r.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("at most 1024"),
-            "{}",
-            r.text
+        assert_error_says(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "at most 1024",
         );
     }
     assert_eq!(app.state.store.count_users().await.unwrap(), 0);
@@ -909,14 +906,11 @@ async fn a_new_password_over_1024_characters_is_refused() {
             json!({"current_password": USER_PASSWORD, "new_password": long}),
         )
         .await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    assert!(
-        r.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("at most 1024"),
-        "{}",
-        r.text
+    assert_error_says(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+        "at most 1024",
     );
     assert_eq!(alice.get("/api/v1/auth/me").await.status, 200);
     assert_eq!(

@@ -294,3 +294,15 @@ pub fn assert_error(r: &Resp, status: StatusCode, code: &str) {
         r.text
     );
 }
+
+/// [`assert_error`], and the message says `needle`.
+pub fn assert_error_says(r: &Resp, status: StatusCode, code: &str, needle: &str) {
+    assert_error(r, status, code);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(needle)),
+        "expected a message saying {needle:?}: {}",
+        r.text
+    );
+}
