@@ -41,7 +41,18 @@ async fn rewrapped(owner: &Vaulted, item: &str, to: &[&Vaulted]) -> Value {
     })
 }
 
-async fn sharing(db: Db) {
+/// The cast of these tests: a server, its founder, alice and bob (members of the team
+/// "clinic", with vaults) and carol (with a vault, in no team of theirs).
+struct Clinic {
+    app: TestApp,
+    founder: Api,
+    alice: Vaulted,
+    bob: Vaulted,
+    carol: Vaulted,
+    team: String,
+}
+
+async fn clinic(db: Db) -> Clinic {
     let app = TestApp::spawn_with(db, |_| {}).await;
     let founder = app.founder().await;
     let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
@@ -53,6 +64,25 @@ async fn sharing(db: Db) {
     let team = t.body["id"].as_str().unwrap().to_string();
     invite(&founder, &team, &alice.api, &alice.id, TeamRole::Member).await;
     invite(&founder, &team, &bob.api, &bob.id, TeamRole::Member).await;
+    Clinic {
+        app,
+        founder,
+        alice,
+        bob,
+        carol,
+        team,
+    }
+}
+
+async fn sharing(db: Db) {
+    let Clinic {
+        app,
+        founder,
+        alice,
+        bob,
+        carol,
+        team,
+    } = clinic(db).await;
 
     // A personal item with two versions, shared with a teammate.
     let item = create(&alice, "file", "notes.txt", None).await;
@@ -222,17 +252,13 @@ async fn items_are_shared_by_rewrapped_headers_on_postgres() {
 /// even read the headers, while bob does (a recipient reads what he decrypts). Alice's items,
 /// headers, trash and upload are exactly as they were, and still hers to use.
 async fn others_are_refused(db: Db) {
-    let app = TestApp::spawn_with(db, |_| {}).await;
-    let founder = app.founder().await;
-    let alice = with_vault(app.user_with_role(&founder, "alice", "member").await).await;
-    let bob = with_vault(app.user_with_role(&founder, "bob", "member").await).await;
-    let carol = with_vault(app.user_with_role(&founder, "carol", "member").await).await;
-    let t = founder
-        .post("/api/v1/teams", json!({"name": "clinic"}))
-        .await;
-    let team = t.body["id"].as_str().unwrap().to_string();
-    invite(&founder, &team, &alice.api, &alice.id, TeamRole::Member).await;
-    invite(&founder, &team, &bob.api, &bob.id, TeamRole::Member).await;
+    let Clinic {
+        app,
+        alice,
+        bob,
+        carol,
+        ..
+    } = clinic(db).await;
 
     // A personal item shared with bob; another shared with him at creation, then trashed; and
     // a new version of the first one half uploaded.
