@@ -296,6 +296,24 @@ async fn the_next_turn_computes_only_what_is_new_and_reproducible_requests_compu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_prompt_cache_off_every_prompt_is_computed_whole() {
+    let on = load(&opts(1));
+    let off = load(&EngineOptions {
+        prompt_cache: false,
+        ..opts(1)
+    });
+    let p = prompt(&on, "Name a colour.");
+    for m in [&on, &off] {
+        collect(m.generate(p.clone(), argmax(4))).await;
+    }
+    let len = on.count_tokens(&p).unwrap() as u32;
+    let again_on = collect(on.generate(p.clone(), argmax(4))).await;
+    let again_off = collect(off.generate(p, argmax(4))).await;
+    assert_eq!(again_on.usage.cached_prompt_tokens, len - 1);
+    assert_eq!(again_off.usage.cached_prompt_tokens, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_concurrent_generations_complete_and_interleave() {
     let m = Arc::new(load(&opts(4)));
     let arrivals: Arc<Mutex<Vec<usize>>> = Arc::default();
